@@ -89,7 +89,9 @@ def check_clip(clip: Any, argument: str = "clip") -> tuple[float, float] | None:
     return low, high
 
 
-def check_inputs_in_clip(x: np.ndarray, clip: tuple[float, float] | None, argument: str = "x") -> None:
+def check_inputs_in_clip(
+    x: np.ndarray, clip: tuple[float, float] | None, argument: str = "x"
+) -> None:
     """Refuse inputs outside the clip box (e.g. uint8 images in [0, 255] with clip (0, 1))."""
     if clip is None or x.size == 0:
         return
@@ -109,7 +111,9 @@ def check_inputs_in_clip(x: np.ndarray, clip: tuple[float, float] | None, argume
         raise invalid(argument, "finite values", "an array containing NaN or inf")
 
 
-def check_labels(y: Any, n: int, n_classes: int, argument: str = "y", binary: bool = False) -> np.ndarray:
+def check_labels(
+    y: Any, n: int, n_classes: int, argument: str = "y", binary: bool = False
+) -> np.ndarray:
     """Validate integer class labels.
 
     Multi-class: shape (n,) with values in [0, n_classes); one-hot (n, n_classes)
@@ -124,7 +128,9 @@ def check_labels(y: Any, n: int, n_classes: int, argument: str = "y", binary: bo
     if binary and arr.ndim == 2 and arr.shape == (n, 1):
         arr = arr[:, 0]
     if arr.shape != (n,):
-        raise invalid(argument, f"labels of shape ({n},) to match x", f"an array of shape {arr.shape}")
+        raise invalid(
+            argument, f"labels of shape ({n},) to match x", f"an array of shape {arr.shape}"
+        )
     if arr.dtype.kind == "f":
         if not np.all(np.isfinite(arr)) or not np.all(arr == np.round(arr)):
             raise invalid(argument, "integer labels", "non-integer values")

@@ -146,7 +146,9 @@ def per_example_loss(kind: str) -> PerExampleLoss:
     if kind == "logits":
 
         def loss(y: tf.Tensor, out: tf.Tensor) -> tf.Tensor:
-            return tf.nn.sparse_softmax_cross_entropy_with_logits(labels=tf.cast(y, tf.int32), logits=out)
+            return tf.nn.sparse_softmax_cross_entropy_with_logits(
+                labels=tf.cast(y, tf.int32), logits=out
+            )
 
     elif kind == "probabilities":
 

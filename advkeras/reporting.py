@@ -33,7 +33,9 @@ from advkeras.profiles import Profile, get_profile
 VERDICTS = ("reproduced", "close", "not reproduced", "not run", "qualitative")
 
 
-def verdict(paper: float | None, ours: float | None, tolerance: float, close_factor: float = 2.0) -> str:
+def verdict(
+    paper: float | None, ours: float | None, tolerance: float, close_factor: float = 2.0
+) -> str:
     """Grade ``ours`` against ``paper``.
 
     ``reproduced`` when |ours − paper| <= tolerance, ``close`` within
@@ -125,7 +127,9 @@ def show_claims(claims: Sequence[Claim], profile: Profile | None = None) -> Any:
     return Markdown(text)
 
 
-def results_dir(profile: Profile | None = None, chapters_dir: str | os.PathLike[str] | None = None) -> Path:
+def results_dir(
+    profile: Profile | None = None, chapters_dir: str | os.PathLike[str] | None = None
+) -> Path:
     """Where results files go: ``$ADVKERAS_RESULTS_DIR``, else ``results/`` (smoke: ``.cache``)."""
     profile = profile or get_profile()
     env = os.environ.get("ADVKERAS_RESULTS_DIR")
