@@ -60,6 +60,8 @@ def _kind_of_layer(layer: Any, units: int) -> str | None:
     declared = getattr(layer, "advkeras_output_kind", None)
     if declared is not None:
         return declared
+    if isinstance(layer, keras.Model):  # a nested model (e.g. an ensemble member): its own output
+        return _kind_of_layer(_output_layer(layer), units)
     if isinstance(layer, keras.layers.Average | keras.layers.Maximum | keras.layers.Minimum):
         kinds = {_kind_of_layer(_inbound(t), units) for t in _inputs_of(layer)}
         return kinds.pop() if len(kinds) == 1 else None

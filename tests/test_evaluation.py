@@ -1,0 +1,314 @@
+"""Tests of advkeras.evaluation against hand computations on tiny models with known weights."""
+
+from __future__ import annotations
+
+import math
+
+import keras
+import numpy as np
+import pytest
+
+from advkeras import evaluation as ev
+
+W = np.array([[2.0, -1.0, 0.5], [-1.0, 1.5, 0.0]], dtype=np.float32)
+B = np.array([0.1, 0.0, -0.2], dtype=np.float32)
+
+
+def dense_model(w: np.ndarray, b: np.ndarray, activation: str | None) -> keras.Model:
+    model = keras.Sequential(
+        [keras.Input((w.shape[0],)), keras.layers.Dense(w.shape[1], activation=activation)]
+    )
+    model.set_weights([w, b])
+    return model
+
+
+def softmax(z: np.ndarray) -> np.ndarray:
+    e = np.exp(z - z.max(axis=-1, keepdims=True))
+    return e / e.sum(axis=-1, keepdims=True)
+
+
+def sigmoid(z: np.ndarray) -> np.ndarray:
+    return 1.0 / (1.0 + np.exp(-z))
+
+
+@pytest.fixture(scope="module")
+def data() -> tuple[np.ndarray, np.ndarray]:
+    rng = np.random.default_rng(0)
+    x = rng.uniform(0, 1, (40, 2)).astype(np.float32)
+    y = rng.integers(0, 3, 40)
+    return x, y
+
+
+@pytest.fixture(scope="module")
+def softmax_model() -> keras.Model:
+    return dense_model(W, B, "softmax")
+
+
+def hand_report(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float]:
+    pred = p.argmax(axis=1)
+    conf = p.max(axis=1)
+    wrong = pred != y
+    return wrong.mean(), conf[wrong].mean() if wrong.any() else math.nan, conf.mean()
+
+
+# --------------------------------------------------------------------------- predictions
+
+
+def test_predict_proba_and_labels_match_hand(softmax_model, data):
+    x, _ = data
+    expected = softmax(x.astype(np.float64) @ W + B)
+    np.testing.assert_allclose(ev.predict_proba(softmax_model, x), expected, atol=1e-6)
+    np.testing.assert_allclose(
+        ev.predict_proba(softmax_model, x, batch_size=7), expected, atol=1e-6
+    )
+    labels = ev.predict_labels(softmax_model, x, batch_size=3)
+    assert labels.dtype == np.int64 and np.array_equal(labels, expected.argmax(axis=1))
+    logits = dense_model(W, B, None)
+    np.testing.assert_allclose(ev.predict_proba(logits, x), expected, atol=1e-6)
+
+
+def test_predictions_use_inference_mode(data):
+    x, _ = data
+    model = keras.Sequential(
+        [keras.Input((2,)), keras.layers.Dropout(0.9), keras.layers.Dense(3, activation="softmax")]
+    )
+    model.set_weights([W, B])
+    expected = softmax(x.astype(np.float64) @ W + B)
+    np.testing.assert_allclose(ev.predict_proba(model, x), expected, atol=1e-6)
+
+
+def test_error_and_confidences_match_hand(softmax_model, data):
+    x, y = data
+    err, conf_wrong, conf = hand_report(softmax(x.astype(np.float64) @ W + B), y)
+    assert 0 < err < 1
+    assert ev.error_rate(softmax_model, x, y) == pytest.approx(err)
+    assert ev.confidence_on_mistakes(softmax_model, x, y) == pytest.approx(conf_wrong, abs=1e-6)
+    assert ev.mean_confidence(softmax_model, x) == pytest.approx(conf, abs=1e-6)
+    report = ev.evaluate(softmax_model, x, y, batch_size=16)
+    assert (report.error, report.n) == (pytest.approx(err), 40)
+    assert report.confidence_on_mistakes == pytest.approx(conf_wrong, abs=1e-6)
+    assert report.confidence_clean == pytest.approx(conf, abs=1e-6)
+    pct = report.as_percent()
+    assert pct["error"] == pytest.approx(100 * err) and pct["n"] == 40
+    one_hot = np.eye(3, dtype=np.float32)[y]
+    assert ev.error_rate(softmax_model, x, one_hot) == pytest.approx(err)
+
+
+def test_no_mistakes_gives_nan(softmax_model, data):
+    x, _ = data
+    y = ev.predict_labels(softmax_model, x)
+    assert ev.error_rate(softmax_model, x, y) == 0.0
+    assert math.isnan(ev.confidence_on_mistakes(softmax_model, x, y))
+    assert math.isnan(ev.evaluate(softmax_model, x, y).confidence_on_mistakes)
+
+
+def test_binary_logit_model_with_pm1_labels():
+    model = dense_model(np.array([[1.0], [-2.0]], np.float32), np.array([0.5], np.float32), None)
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [2.0, 2.0], [0.0, 0.0]], np.float32)
+    z = x @ np.array([1.0, -2.0]) + 0.5  # [1.5, -1.5, -1.5, 0.5]
+    p1 = sigmoid(z)
+    np.testing.assert_allclose(ev.predict_proba(model, x), np.stack([1 - p1, p1], 1), atol=1e-6)
+    y_pm = np.array([1, 1, -1, -1])  # predictions are [1, 0, 0, 1]: two mistakes
+    report = ev.evaluate(model, x, y_pm)
+    assert report.error == 0.5
+    assert report.confidence_on_mistakes == pytest.approx(np.mean([1 - p1[1], p1[3]]), abs=1e-6)
+    assert ev.error_rate(model, x, (y_pm > 0).astype(int)) == 0.5
+
+
+def test_independent_outputs_confidence_is_max_output():
+    # Sigmoid units that all stay small, like the RBF network: tiny confidence on mistakes.
+    w = np.array([[1.0, 0.0, 0.0], [0.0, 1.0, 0.0]], np.float32)
+    b = np.full(3, -5.0, np.float32)
+    model = dense_model(w, b, "sigmoid")
+    x = np.array([[1.0, 0.0], [0.0, 1.0], [0.0, 0.0]], np.float32)
+    y = np.array([0, 0, 2])
+    out = sigmoid(x @ w + b)
+    pred = out.argmax(axis=1)  # [0, 1, 0]: the last two are mistakes
+    np.testing.assert_allclose(ev.predict_proba(model, x), out, atol=1e-7)
+    report = ev.evaluate(model, x, y)
+    assert report.error == pytest.approx(2 / 3)
+    expected = np.mean(out[[1, 2], pred[[1, 2]]])
+    assert report.confidence_on_mistakes == pytest.approx(expected, rel=1e-5)
+    assert report.confidence_on_mistakes < 0.02
+
+
+@pytest.mark.parametrize(
+    ("y", "match"),
+    [
+        (np.zeros(39, int), "`y`"),
+        (np.full(40, 3), r"`y`.*\[0, 2\]"),
+        (np.full(40, 0.5), "`y`"),
+    ],
+)
+def test_bad_labels(softmax_model, data, y, match):
+    x, _ = data
+    with pytest.raises(ValueError, match=match):
+        ev.error_rate(softmax_model, x, y)
+
+
+def test_bad_inputs(softmax_model, data):
+    x, y = data
+    with pytest.raises(ValueError, match="`batch_size`"):
+        ev.evaluate(softmax_model, x, y, batch_size=0)
+    with pytest.raises(ValueError, match="`x`"):
+        ev.predict_proba(softmax_model, np.zeros((0, 2), np.float32))
+    with pytest.raises(ValueError, match="`output`"):
+        ev.predict_proba(softmax_model, x, output="scores")
+    with pytest.raises(ValueError, match="`eps`"):
+        ev.attack_report(softmax_model, x, y, eps=-0.1)
+
+
+# --------------------------------------------------------------------------- agreement
+
+
+def test_agreement_rate():
+    a = np.array([1, 2, 3, 4, 5])
+    b = np.array([1, 0, 3, 0, 5])
+    assert ev.agreement_rate(a, b) == pytest.approx(3 / 5)
+    assert ev.agreement_rate(a, b, np.array([False, True, False, True, True])) == pytest.approx(
+        1 / 3
+    )
+    assert math.isnan(ev.agreement_rate(a, b, np.zeros(5, bool)))
+    with pytest.raises(ValueError, match="`mask`"):
+        ev.agreement_rate(a, b, np.ones(5, int))
+    with pytest.raises(ValueError, match="`pred_b`"):
+        ev.agreement_rate(a, b[:4])
+    with pytest.raises(ValueError, match="`pred_a`"):
+        ev.agreement_rate(a.astype(float), b)
+
+
+# --------------------------------------------------------------------------- rubbish
+
+
+def test_rubbish_report_counts_and_confidence(softmax_model):
+    rng = np.random.default_rng(1)
+    x = rng.normal(0, 2, (200, 2)).astype(np.float32)
+    p = softmax(x.astype(np.float64) @ W + B)
+    fooled = p.max(axis=1) > 0.5
+    report = ev.rubbish_report(softmax_model, x)
+    assert 0 < fooled.sum() < 200
+    assert report.error == pytest.approx(fooled.mean())
+    assert report.confidence_on_mistakes == pytest.approx(p.max(axis=1)[fooled].mean(), abs=1e-6)
+    expected_counts = np.bincount(p.argmax(axis=1)[fooled], minlength=3)
+    assert report.class_counts.tolist() == expected_counts.tolist()
+    np.testing.assert_allclose(report.class_shares, expected_counts / fooled.sum())
+    assert report.n == 200 and report.as_percent()["error"] == pytest.approx(100 * fooled.mean())
+    table = report.to_markdown(["a", "b", "c"])
+    assert f"| a | {expected_counts[0]} |" in table
+    strict = ev.rubbish_report(softmax_model, x, threshold=0.9)
+    assert strict.error == pytest.approx(np.mean(p.max(axis=1) > 0.9))
+
+
+def test_rubbish_report_nothing_fooled_and_multilabel():
+    model = dense_model(np.eye(2, dtype=np.float32), np.zeros(2, np.float32), "sigmoid")
+    x = np.array([[3.0, 2.0], [-3.0, -3.0], [-1.0, 4.0]], np.float32)
+    # Sigmoids: sample 0 has both outputs > .5 (counted once, for its top class 0).
+    report = ev.rubbish_report(model, x)
+    assert report.error == pytest.approx(2 / 3)
+    assert report.class_counts.tolist() == [1, 1]
+    nothing = ev.rubbish_report(model, x, threshold=1.0)
+    assert nothing.error == 0.0 and math.isnan(nothing.confidence_on_mistakes)
+    assert np.all(np.isnan(nothing.class_shares)) and nothing.class_counts.sum() == 0
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.5, 1.5, float("nan"), "half"])
+def test_rubbish_report_bad_threshold(softmax_model, threshold):
+    with pytest.raises(ValueError, match="`threshold`"):
+        ev.rubbish_report(softmax_model, np.zeros((2, 2), np.float32), threshold=threshold)
+
+
+# --------------------------------------------------------------------------- attacks (FGSM)
+
+
+def fgsm_linear_softmax(w, b, x, y, eps):
+    """Closed-form FGSM for softmax regression: ∇ₓ CE = W (p − onehot(y))."""
+    p = softmax(x.astype(np.float64) @ w + b)
+    grad = (p - np.eye(w.shape[1])[y]) @ w.T
+    return np.clip(x + eps * np.sign(grad), 0.0, 1.0)
+
+
+@pytest.fixture(scope="module")
+def two_models():
+    rng = np.random.default_rng(5)
+    w2 = rng.normal(0, 2, (2, 3)).astype(np.float32)
+    b2 = rng.normal(0, 0.5, 3).astype(np.float32)
+    return {"a": dense_model(W, B, "softmax"), "b": dense_model(w2, b2, None)}, [(W, B), (w2, b2)]
+
+
+def test_attack_report_matches_closed_form_fgsm(softmax_model, data):
+    x, y = data
+    x_adv = fgsm_linear_softmax(W, B, x, y, 0.3)
+    err, conf_wrong, _ = hand_report(softmax(x_adv @ W + B), y)
+    report = ev.attack_report(softmax_model, x, y, eps=0.3)
+    assert report.error == pytest.approx(err)
+    assert report.error > ev.error_rate(softmax_model, x, y)
+    assert report.confidence_on_mistakes == pytest.approx(conf_wrong, abs=1e-5)
+
+
+def test_transfer_matrix_matches_hand(two_models, data):
+    x, y = data
+    models, weights = two_models
+    result = ev.transfer_matrix(models, x, y, eps=0.3)
+    assert result.names == ("a", "b") and result.error.shape == (2, 2)
+    for i, (ws, bs) in enumerate(weights):
+        x_adv = fgsm_linear_softmax(ws, bs, x, y, 0.3)
+        for j, (wt, bt) in enumerate(weights):
+            p = softmax(x_adv @ wt + bt)
+            err, conf_wrong, _ = hand_report(p, y)
+            assert result.error[i, j] == pytest.approx(err)
+            assert result.confidence_on_mistakes[i, j] == pytest.approx(conf_wrong, abs=1e-5)
+            np.testing.assert_array_equal(result.predictions[i, j], p.argmax(axis=1))
+    pa, pb = result.predictions[0, 0], result.predictions[0, 1]
+    both = (pa != y) & (pb != y)
+    assert result.agreement("a", "a", "b", on="both_wrong") == pytest.approx(
+        np.mean(pa[both] == pb[both]) if both.any() else math.nan, nan_ok=True
+    )
+    assert result.agreement("a", "a", "b", on="all") == pytest.approx(np.mean(pa == pb))
+    assert result.error_of("b", "a") == result.error[1, 0]
+    assert "| a | " in result.to_markdown() and "%" in result.to_markdown()
+    with pytest.raises(ValueError, match="`on`"):
+        result.agreement("a", "a", "b", on="some")
+    with pytest.raises(ValueError, match="`source`"):
+        result.error_of("c", "a")
+    with pytest.raises(ValueError, match="`models`"):
+        ev.transfer_matrix({}, x, y, eps=0.3)
+
+
+def test_ensemble_attack_matches_hand(two_models, data):
+    x, y = data
+    models, weights = two_models
+    members = list(models.values())
+    out = ev.ensemble_attack(members, x, y, eps=0.3, member=1)
+    probs = [softmax(x.astype(np.float64) @ w + b) for w, b in weights]
+    p_bar = np.mean(probs, axis=0)
+    # ∇ₓ(−log p̄_y) = −(1/p̄_y)·(1/K)·Σ_k p_k,y · W_k (e_y − p_k)
+    onehot = np.eye(3)[y]
+    grad = -sum(
+        pk[np.arange(40), y][:, None] * ((onehot - pk) @ w.T)
+        for pk, (w, _) in zip(probs, weights, strict=True)
+    )
+    x_ens = np.clip(x + 0.3 * np.sign(grad), 0, 1)
+    x_mem = fgsm_linear_softmax(*weights[1], x, y, 0.3)
+
+    def ensemble_error(xa):
+        pb = np.mean([softmax(xa @ w + b) for w, b in weights], axis=0)
+        return np.mean(pb.argmax(axis=1) != y)
+
+    assert out["error_clean"] == pytest.approx(np.mean(p_bar.argmax(axis=1) != y))
+    assert out["error_vs_ensemble"] == pytest.approx(ensemble_error(x_ens))
+    assert out["error_vs_member"] == pytest.approx(ensemble_error(x_mem))
+    assert out["member_error_vs_member"] == pytest.approx(
+        np.mean(softmax(x_mem @ weights[1][0] + weights[1][1]).argmax(1) != y)
+    )
+    assert out["n"] == 40 and out["members"] == 2 and out["member"] == 1
+
+
+def test_ensemble_of_one_equals_member_attack(softmax_model, data):
+    x, y = data
+    out = ev.ensemble_attack([softmax_model], x, y, eps=0.25)
+    assert out["error_vs_ensemble"] == out["error_vs_member"] == out["member_error_vs_member"]
+    with pytest.raises(ValueError, match="`member`"):
+        ev.ensemble_attack([softmax_model], x, y, eps=0.25, member=1)
+    sig = dense_model(W, B, "sigmoid")
+    with pytest.raises(ValueError, match="`members`"):
+        ev.ensemble_attack([sig], x, y, eps=0.25)
