@@ -1,0 +1,670 @@
+"""Cached, profile-aware recipes for the paper's trained networks.
+
+A chapter asks for a network by what it is, e.g. ``experiments.maxout()`` or
+``experiments.maxout(adversarial=True)``, and gets the trained Keras classifier.
+The first call trains it under the run profile's budget (``ADVKERAS_PROFILE``:
+smoke, book or paper) and stores it with :func:`advkeras.cache.cached_model`;
+every later call with the same settings, in this chapter or a later one, loads
+it in a second. The cache key is a dict holding everything that determines the
+network: the recipe's name and version, the architecture, the training settings
+(optimizer, epochs, ε, α, L1...), the data sizes, the profile's name and the
+seed. Change any of them and the network is trained again.
+
+Every recipe returns the *base* classifier (never the
+:class:`~advkeras.training.AdversarialModel` wrapper), with
+
+- ``advkeras_history``: the per-epoch metrics of its training (dict of lists;
+  ``error`` keys are 1 − accuracy), also after a cache hit;
+- ``advkeras_cache_hit``: whether it came from the cache.
+
+Recipes and their budgets (fields of :class:`advkeras.profiles.Profile`):
+
+=================================  ============================  ======================
+recipe                             paper                         epochs
+=================================  ============================  ======================
+:func:`softmax_regression`         §4 C1, §8, App. A             ``epochs_linear``
+:func:`maxout`                     §4–§6, §9, App. A             ``epochs_maxout`` /
+                                                                 ``epochs_adversarial``
+:func:`logistic_3v7`               §5, Fig. 2                    ``epochs_linear``
+:func:`rbf`                        §7, §8, App. A                ``epochs_rbf``
+:func:`conv_maxout_cifar10`        §4 C3, App. A                 ``epochs_cifar``
+:func:`ensemble_members`           §9                            ``epochs_maxout``
+=================================  ============================  ======================
+
+Optimizers. The maxout networks use the original pylearn2 recipe
+(``mnist_pi.yaml``): SGD with learning rate .1 divided by 1.000004 per
+minibatch, momentum .5 rising to .7 by epoch 250, batches of 100
+(:func:`advkeras.training.paper_sgd` + :class:`~advkeras.training.MomentumSchedule`).
+The paper gives no optimizer for its shallow models (softmax and logistic
+regression, the RBF network); we use plain SGD with learning rate .1, momentum
+.5 and batches of 100, the maxout recipe without its schedules. The linear
+models' weights start at zero (their losses are convex) and the RBF centres at
+the class means (see :func:`rbf`); Adam (lr .01 or .001) trained the RBF network
+to the same error and confidences in our trials.
+
+Example:
+
+>>> from advkeras import experiments
+>>> model = experiments.maxout()  # doctest: +SKIP
+Training maxout240 (not in the cache) ...
+>>> model = experiments.maxout()  # doctest: +SKIP
+Loaded maxout240 from the cache: maxout240-....keras
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import logging
+import math
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+from advkeras import datasets, models, training
+from advkeras._validation import (
+    check_choice,
+    check_eps,
+    check_fraction,
+    check_positive_int,
+    invalid,
+)
+from advkeras.cache import cached_model
+from advkeras.profiles import Profile, get_profile
+
+__all__ = [
+    "RECIPE_VERSION",
+    "conv_maxout_cifar10",
+    "describe",
+    "ensemble_members",
+    "logistic_3v7",
+    "maxout",
+    "mnist",
+    "rbf",
+    "softmax_regression",
+]
+
+#: Part of every cache key: bump it when a recipe changes how it trains.
+RECIPE_VERSION = 1
+
+#: The paper's adversarial-training ε on MNIST (§5) and α (§6).
+MNIST_EPS = 0.25
+PAPER_ALPHA = 0.5
+
+#: SGD for the shallow models: softmax / logistic regression and RBF (the paper gives none).
+LINEAR_LR = 0.1
+LINEAR_MOMENTUM = 0.5
+#: CIFAR-10: Adam (pylearn2's per-layer learning-rate scales have no Keras SGD
+#: equivalent) and pylearn2's batch size.
+CIFAR_LR = 1e-3
+CIFAR_BATCH = 128
+CIFAR_EPS = 0.1
+
+PAPER_SGD = "paper_sgd(lr=.1, decay=1.000004/batch, momentum .5->.7 over epochs 1-250)"
+
+
+# --------------------------------------------------------------------------- helpers
+
+
+def _profile(profile: Profile | str | None) -> Profile:
+    if profile is None or isinstance(profile, str):
+        return get_profile(profile)
+    if not isinstance(profile, Profile):
+        raise invalid("profile", "None, a profile name or an advkeras.profiles.Profile", profile)
+    return profile
+
+
+def _seed(seed: Any) -> int:
+    if isinstance(seed, bool) or not isinstance(seed, int | np.integer) or seed < 0:
+        raise invalid("seed", "an integer >= 0", seed)
+    return int(seed)
+
+
+def _bool(value: Any, argument: str) -> bool:
+    if not isinstance(value, bool | np.bool_):
+        raise invalid(argument, "True or False", value)
+    return bool(value)
+
+
+def _l1(value: Any, argument: str = "l1") -> float:
+    """``None`` or a finite coefficient >= 0 (0: no L1 penalty)."""
+    if value is None:
+        return 0.0
+    try:
+        coef = float(value)
+    except (TypeError, ValueError):
+        raise invalid(argument, "None or a finite number >= 0", value) from None
+    if not math.isfinite(coef) or coef < 0:
+        raise invalid(argument, "None or a finite number >= 0", value)
+    return coef
+
+
+def _spec(name: str, p: Profile, seed: int, **settings: Any) -> dict[str, Any]:
+    """The cache key of a recipe: recipe name and version, profile, seed and settings."""
+    return {
+        "name": name,
+        "recipe_version": RECIPE_VERSION,
+        "profile": p.name,
+        "seed": seed,
+        **settings,
+    }
+
+
+def _mnist_sizes(p: Profile) -> dict[str, Any]:
+    return {"dataset": "mnist", "train": p.mnist_train, "val": p.mnist_val}
+
+
+def _fingerprint(x: np.ndarray, y: np.ndarray) -> dict[str, Any]:
+    """A short description of arrays passed in by a chapter: shapes, dtype and a hash."""
+    digest = hashlib.sha256()
+    digest.update(np.ascontiguousarray(x[:: max(1, len(x) // 512)]).tobytes())
+    digest.update(np.ascontiguousarray(y).tobytes())
+    digest.update(str((x.shape, x.dtype.str, float(x.sum(dtype=np.float64)))).encode())
+    return {"shape": list(x.shape), "dtype": x.dtype.str, "sha256": digest.hexdigest()[:16]}
+
+
+@contextlib.contextmanager
+def _quiet_tensorflow() -> Iterator[None]:
+    """Raise TensorFlow's Python logger to ERROR for the duration of a block."""
+    logger = tf.get_logger()
+    level = logger.level
+    logger.setLevel(logging.ERROR)
+    try:
+        yield
+    finally:
+        logger.setLevel(level)
+
+
+def _linear_optimizer() -> keras.optimizers.Optimizer:
+    return keras.optimizers.SGD(learning_rate=LINEAR_LR, momentum=LINEAR_MOMENTUM)
+
+
+def _train(
+    p: Profile,
+    seed: int,
+    build: Callable[[], keras.Model],
+    data: Callable[[], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]],
+    **fit: Any,
+) -> Callable[[], keras.Model]:
+    """A ``build_and_train`` closure: load the data, seed, build, fit; return the base model."""
+
+    def build_and_train() -> keras.Model:
+        x, y, validation = data()
+        keras.utils.set_random_seed(seed)
+        model = build()
+        # Recipes train many models in one process; each new model's Keras train
+        # function counts towards TensorFlow's "excessive retracing" warning, which
+        # is noise here (every model is traced once), so it is hidden while fitting.
+        with _quiet_tensorflow():
+            return training.fit_classifier(
+                model, x, y, validation_data=validation, seed=seed, verbose=2, **fit
+            )
+
+    return build_and_train
+
+
+# --------------------------------------------------------------------------- data and profile
+
+
+def mnist(profile: Profile | str | None = None) -> datasets.Splits:
+    """The paper's MNIST split (50k train / 10k validation / 10k test) cut to the profile's sizes.
+
+    A thin wrapper of :func:`advkeras.datasets.mnist_splits`, flattened to rows of 784.
+
+    Args:
+        profile: a :class:`~advkeras.profiles.Profile`, a profile name, or ``None``
+            for ``$ADVKERAS_PROFILE``.
+
+    Returns:
+        :class:`advkeras.datasets.Splits` (``x_train, y_train, x_val, y_val, x_test, y_test``).
+    """
+    return datasets.mnist_splits(_profile(profile))
+
+
+def describe(profile: Profile | str | None = None) -> Profile:
+    """Print the profile's one-line description (every chapter starts with it).
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+
+    Returns:
+        The resolved :class:`~advkeras.profiles.Profile`.
+
+    Example:
+
+    >>> _ = describe("smoke")  # doctest: +ELLIPSIS
+    advkeras profile 'smoke': MNIST train 2,000, ...
+    """
+    p = _profile(profile)
+    print(p.describe())
+    return p
+
+
+# --------------------------------------------------------------------------- MNIST recipes
+
+
+def softmax_regression(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
+    """Softmax regression on MNIST (the paper's "shallow softmax classifier", §4 C1).
+
+    :func:`advkeras.models.shallow_softmax` trained for ``profile.epochs_linear``
+    epochs with SGD (lr .1, momentum .5, batches of ``profile.batch_size``) on
+    the training split, validated on the validation split (with FGSM
+    validation metrics at ε = .25).
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0 (minibatch order).
+
+    Returns:
+        The trained classifier (softmax outputs) with ``advkeras_history``.
+    """
+    p, seed = _profile(profile), _seed(seed)
+    spec = _spec(
+        "softmax_regression",
+        p,
+        seed,
+        data=_mnist_sizes(p),
+        model={"builder": "shallow_softmax"},
+        training={
+            "optimizer": f"sgd(lr={LINEAR_LR}, momentum={LINEAR_MOMENTUM})",
+            "epochs": p.epochs_linear,
+            "batch_size": p.batch_size,
+        },
+    )
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        s = mnist(p)
+        return s.x_train, s.y_train, (s.x_val, s.y_val)
+
+    return cached_model(
+        spec,
+        _train(
+            p,
+            seed,
+            models.shallow_softmax,
+            data,
+            epochs=p.epochs_linear,
+            batch_size=p.batch_size,
+            eps=MNIST_EPS,
+            optimizer=_linear_optimizer(),
+        ),
+    )
+
+
+def maxout(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    units: int | None = None,
+    adversarial: bool = False,
+    perturbation: str = "fgsm",
+    eps: float = MNIST_EPS,
+    alpha: float = PAPER_ALPHA,
+    l1: float | None = None,
+    top: str = "softmax",
+) -> keras.Model:
+    """The permutation-invariant MNIST maxout network, trained cleanly, adversarially or with noise.
+
+    :func:`advkeras.models.maxout_mlp` (two maxout layers of ``units`` × 5
+    pieces, dropout, max-norm; pylearn2 ``mnist_pi.yaml``) trained with the
+    original SGD recipe on the training split:
+
+    - ``adversarial=False``: plain training for ``profile.epochs_maxout``
+      epochs (the paper's "naive" maxout network);
+    - ``adversarial=True``: for ``profile.epochs_adversarial`` epochs on
+      J̃ = αJ(x) + (1 − α)J(x + η) (§6), with η the FGSM perturbation
+      (``perturbation="fgsm"``) or one of the §6 noise controls
+      (``"sign_noise"``: ±ε per pixel, ``"uniform_noise"``: U(−ε, ε)).
+
+    With ``profile.patience`` set, training stops early on the validation
+    error (clean runs) or the FGSM validation error at ``eps`` (adversarial
+    runs, the paper's criterion) and keeps the best epoch. Noise-trained runs
+    stop on the clean validation error.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0: initialization, dropout masks, minibatch order (the
+            paper's seeds, §6 and §9).
+        units: maxout units per layer; ``None``: ``profile.maxout_units`` (240
+            in the book; ``profile.maxout_units_large`` is the paper's 1600).
+        adversarial: train on J̃ instead of J.
+        perturbation: ``"fgsm"``, ``"sign_noise"`` or ``"uniform_noise"``
+            (only with ``adversarial=True``).
+        eps: ε of the training perturbation (and of the FGSM validation metrics).
+        alpha: α of J̃, in [0, 1] (the paper: 0.5 in all experiments).
+        l1: ``None`` or a coefficient >= 0 of an L1 penalty on the first layer's
+            (``"h0"``) weights: the §5 weight-decay control (.0025 got stuck).
+        top: ``"softmax"`` or ``"sigmoid"`` (independent sigmoids, App. A C30).
+
+    Returns:
+        The trained base classifier with ``advkeras_history``.
+
+    Example:
+
+    >>> naive = maxout()  # doctest: +SKIP
+    >>> robust = maxout(adversarial=True)  # doctest: +SKIP
+    >>> control = maxout(adversarial=True, perturbation="sign_noise")  # doctest: +SKIP
+    """
+    p, seed = _profile(profile), _seed(seed)
+    units = p.maxout_units if units is None else check_positive_int(units, "units")
+    adversarial = _bool(adversarial, "adversarial")
+    perturbation = check_choice(
+        perturbation, ("fgsm", "sign_noise", "uniform_noise"), "perturbation"
+    )
+    if not adversarial and perturbation != "fgsm":
+        raise invalid(
+            "perturbation",
+            "'fgsm' (the default) unless adversarial=True; pass adversarial=True to train "
+            "with a noise perturbation",
+            perturbation,
+        )
+    eps = check_eps(eps)
+    alpha = check_fraction(alpha, "alpha")
+    coef = _l1(l1)
+    top = check_choice(top, ("softmax", "sigmoid"), "top")
+    epochs = p.epochs_adversarial if adversarial else p.epochs_maxout
+
+    tag = perturbation if adversarial else "clean"
+    name = f"maxout{units}" + ("" if tag == "clean" else f"-{tag}")
+    if coef:
+        name += f"-l1_{coef:g}"
+    if top != "softmax":
+        name += f"-{top}"
+    spec = _spec(
+        name,
+        p,
+        seed,
+        data=_mnist_sizes(p),
+        model={
+            "builder": "maxout_mlp",
+            "units": units,
+            "pieces": p.maxout_pieces,
+            "top": top,
+            "dropout": [0.2, 0.5, 0.5],
+            "max_norm": models.PAPER_MAX_NORM,
+        },
+        training={
+            "optimizer": PAPER_SGD,
+            "epochs": epochs,
+            "patience": p.patience,
+            "batch_size": p.batch_size,
+            "perturbation": tag,
+            "eps": eps,
+            "alpha": alpha if adversarial else None,
+            "l1": coef,
+        },
+    )
+
+    def build() -> keras.Model:
+        return models.maxout_mlp(units, p.maxout_pieces, top=top, seed=seed)
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        s = mnist(p)
+        return s.x_train, s.y_train, (s.x_val, s.y_val)
+
+    return cached_model(
+        spec,
+        _train(
+            p,
+            seed,
+            build,
+            data,
+            epochs=epochs,
+            batch_size=p.batch_size,
+            adversarial=adversarial,
+            perturbation=perturbation if adversarial else "none",
+            eps=eps,
+            alpha=alpha,
+            l1=("h0", coef) if coef else None,
+            patience=p.patience,
+        ),
+    )
+
+
+def logistic_3v7(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    adversarial: bool = False,
+    eps: float = MNIST_EPS,
+    l1: float = 0.0,
+    alpha: float = PAPER_ALPHA,
+) -> keras.Model:
+    """Logistic regression on MNIST 3s versus 7s (§5, Fig. 2): 7 → +1, 3 → −1.
+
+    :func:`advkeras.models.logistic_regression` (one logit, weights starting at
+    zero) trained for ``profile.epochs_linear`` epochs with SGD (lr .1,
+    momentum .5) on the 3s and 7s of the training split.
+
+    ``adversarial=True`` trains on αJ(x) + (1 − α)J(x + ε·sign(∇ₓJ)) through
+    :class:`~advkeras.training.AdversarialModel` with FGSM and no clipping.
+    For logistic regression FGSM is the exact worst case, x − ε·y·sign(w), so
+    the adversarial term *is* the §5 closed form ζ(ε‖w‖₁ − y(wᵀx + b))
+    (:func:`advkeras.losses.adversarial_logistic_loss`); ``alpha=0`` trains on
+    that closed form alone, the objective the paper writes down.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0 (minibatch order).
+        adversarial: train on the adversarial objective.
+        eps: ε of the adversarial objective and of the FGSM validation metrics.
+        l1: coefficient >= 0 of an L1 penalty on w (``"logit"`` layer), the
+            weight decay the paper compares with (0: none).
+        alpha: α of the adversarial objective, in [0, 1].
+
+    Returns:
+        The trained model (one logit, output kind ``"binary_logit"``) with
+        ``advkeras_history``.
+    """
+    p, seed = _profile(profile), _seed(seed)
+    adversarial = _bool(adversarial, "adversarial")
+    eps = check_eps(eps)
+    coef = _l1(l1)
+    alpha = check_fraction(alpha, "alpha")
+    name = "logistic_3v7" + ("-adv" if adversarial else "") + (f"-l1_{coef:g}" if coef else "")
+    spec = _spec(
+        name,
+        p,
+        seed,
+        data={**_mnist_sizes(p), "subset": "3 (-1) vs 7 (+1)"},
+        model={"builder": "logistic_regression"},
+        training={
+            "optimizer": f"sgd(lr={LINEAR_LR}, momentum={LINEAR_MOMENTUM})",
+            "epochs": p.epochs_linear,
+            "batch_size": p.batch_size,
+            "adversarial": adversarial,
+            "eps": eps,
+            "alpha": alpha if adversarial else None,
+            "l1": coef,
+        },
+    )
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        s = mnist(p)
+        x, y = datasets.three_vs_seven(s.x_train, s.y_train)
+        x_val, y_val = datasets.three_vs_seven(s.x_val, s.y_val)
+        return x, y, (x_val, y_val)
+
+    return cached_model(
+        spec,
+        _train(
+            p,
+            seed,
+            models.logistic_regression,
+            data,
+            epochs=p.epochs_linear,
+            batch_size=p.batch_size,
+            adversarial=adversarial,
+            eps=eps,
+            alpha=alpha,
+            l1=("logit", coef) if coef else None,
+            optimizer=_linear_optimizer(),
+        ),
+    )
+
+
+def rbf(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
+    """The shallow RBF network of §7: one unit p_k(x) = exp(−β_k‖x − μ_k‖²) per class.
+
+    :func:`advkeras.models.rbf_network`; each centre μ_k starts at the mean of
+    class k's training images and β_k so that the median training example of
+    class k starts at p_k = 0.5 (:meth:`advkeras.layers.RBF.init_centers` with
+    ``fit_beta=True``). Then centres and β are trained for ``profile.epochs_rbf``
+    epochs with SGD (lr .1, momentum .5) on the summed per-class binary cross-entropy
+    (the outputs are independent probabilities, output kind ``"independent"``).
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0 (minibatch order).
+
+    Returns:
+        The trained RBF network with ``advkeras_history``.
+    """
+    p, seed = _profile(profile), _seed(seed)
+    spec = _spec(
+        "rbf",
+        p,
+        seed,
+        data=_mnist_sizes(p),
+        model={"builder": "rbf_network", "init": "class means, median p = .5"},
+        training={
+            "optimizer": f"sgd(lr={LINEAR_LR}, momentum={LINEAR_MOMENTUM})",
+            "epochs": p.epochs_rbf,
+            "batch_size": p.batch_size,
+        },
+    )
+    cache: dict[str, np.ndarray] = {}
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        s = mnist(p)
+        cache["x"], cache["y"] = s.x_train, s.y_train
+        return s.x_train, s.y_train, (s.x_val, s.y_val)
+
+    def build() -> keras.Model:
+        model = models.rbf_network()
+        model.get_layer("rbf").init_centers(cache["x"], cache["y"], fit_beta=True)
+        return model
+
+    return cached_model(
+        spec,
+        _train(
+            p,
+            seed,
+            build,
+            data,
+            epochs=p.epochs_rbf,
+            batch_size=p.batch_size,
+            eps=MNIST_EPS,
+            optimizer=_linear_optimizer(),
+        ),
+    )
+
+
+def ensemble_members(profile: Profile | str | None = None) -> list[keras.Model]:
+    """The §9 ensemble's members: naive maxout networks with seeds ``0 .. ensemble_size − 1``.
+
+    Member ``s`` is exactly ``maxout(profile, seed=s)``, so member 0 is the
+    network the earlier chapters trained. Combine them with
+    :func:`advkeras.models.ensemble`.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+
+    Returns:
+        ``profile.ensemble_size`` trained models.
+    """
+    p = _profile(profile)
+    return [maxout(p, seed=s) for s in range(p.ensemble_size)]
+
+
+# --------------------------------------------------------------------------- CIFAR-10
+
+
+def conv_maxout_cifar10(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    data: tuple[Any, Any] | None = None,
+    validation_data: tuple[Any, Any] | None = None,
+) -> keras.Model:
+    """The CIFAR-10 convolutional maxout network (§4 C3, Appendix A), reduced by the profile.
+
+    :func:`advkeras.models.conv_maxout_cifar10` with ``width=profile.cifar_width``
+    trained for ``profile.epochs_cifar`` epochs with Adam (lr 1e-3, batches of
+    128). pylearn2 used SGD with a 20× smaller learning rate on the conv layers
+    than on the dense ones, which one Keras optimizer cannot express; Adam's
+    per-weight step sizes make that scaling unnecessary.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0 (initialization, dropout masks, minibatch order).
+        data: ``(x_train, y_train)``: preprocessed (GCN + ZCA) images of shape
+            (N, 32, 32, 3) and integer labels, passed in by the chapter (CIFAR-10
+            may be unavailable offline). ``None``: :func:`advkeras.datasets.load_cifar10`
+            cut to ``profile.cifar_train``. The arrays are part of the cache key
+            (shape, dtype and a hash), so other data trains another network.
+        validation_data: optional ``(x_val, y_val)`` for the per-epoch validation metrics.
+
+    Returns:
+        The trained classifier with ``advkeras_history``.
+    """
+    p, seed = _profile(profile), _seed(seed)
+    if data is None:
+        try:
+            (x, y), _ = datasets.load_cifar10(profile=p)
+        except Exception as err:
+            raise RuntimeError(
+                f"CIFAR-10 is not available ({err}). Pass data=(x_train, y_train) explicitly."
+            ) from err
+    else:
+        if not isinstance(data, tuple | list) or len(data) != 2:
+            raise invalid("data", "None or a pair (x_train, y_train)", type(data).__name__)
+        x, y = data
+    x = np.asarray(x, dtype=np.float32)
+    y = np.asarray(y)
+    if x.ndim != 4 or x.shape[1:] != (32, 32, 3):
+        raise invalid("data", "images of shape (N, 32, 32, 3)", f"an array of shape {x.shape}")
+    if y.shape != (len(x),):
+        raise invalid("data", f"labels of shape ({len(x)},)", f"an array of shape {y.shape}")
+    if validation_data is not None:
+        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
+            raise invalid("validation_data", "None or a pair (x_val, y_val)", type(validation_data))
+        validation = (np.asarray(validation_data[0], np.float32), np.asarray(validation_data[1]))
+    else:
+        validation = None
+    spec = _spec(
+        "conv_maxout_cifar10",
+        p,
+        seed,
+        data={
+            "dataset": "cifar10",
+            "train": _fingerprint(x, y),
+            "val": None if validation is None else _fingerprint(*validation),
+        },
+        model={"builder": "conv_maxout_cifar10", "width": p.cifar_width},
+        training={
+            "optimizer": f"adam(lr={CIFAR_LR})",
+            "epochs": p.epochs_cifar,
+            "batch_size": CIFAR_BATCH,
+        },
+    )
+
+    def build() -> keras.Model:
+        return models.conv_maxout_cifar10(width=p.cifar_width, seed=seed)
+
+    return cached_model(
+        spec,
+        _train(
+            p,
+            seed,
+            build,
+            lambda: (x, y, validation),
+            epochs=p.epochs_cifar,
+            batch_size=CIFAR_BATCH,
+            eps=0.0,
+            optimizer=keras.optimizers.Adam(learning_rate=CIFAR_LR),
+        ),
+    )

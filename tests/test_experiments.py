@@ -1,0 +1,279 @@
+"""Tests of advkeras.experiments: cache reuse, cache keys, base models, data plumbing, checks.
+
+Trainings use a tiny profile (300 MNIST training images, 8-unit maxout, one
+epoch) and a temporary cache folder, so the whole module stays fast.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import keras
+import numpy as np
+import pytest
+
+from advkeras import cache, experiments, losses, profiles, training
+
+MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
+needs_mnist = pytest.mark.skipif(
+    not (MNIST_DIR / "train-images-idx3-ubyte").exists()
+    and not (MNIST_DIR / "train-images-idx3-ubyte.gz").exists(),
+    reason="MNIST IDX files not in data/mnist (run `make data`)",
+)
+
+TINY = profiles.get_profile("smoke").replace(
+    mnist_train=300,
+    mnist_val=100,
+    mnist_test=100,
+    maxout_units=8,
+    epochs_maxout=1,
+    epochs_adversarial=1,
+    epochs_linear=1,
+    epochs_rbf=1,
+    epochs_cifar=1,
+    cifar_width=0.05,
+    ensemble_size=3,
+)
+
+
+@pytest.fixture(scope="module")
+def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """One temporary model cache shared by the tests of this module."""
+    path = tmp_path_factory.mktemp("models")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv(cache.ENV_VAR, str(path))
+        yield path
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
+    """Replace the cache by a recorder of specs: lets us test cache keys without training."""
+    specs: list[dict[str, Any]] = []
+
+    def fake_cached_model(spec: dict[str, Any], build_and_train: Any) -> keras.Model:
+        specs.append(spec)
+        return keras.Model()
+
+    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
+    return specs
+
+
+def _weights_equal(a: keras.Model, b: keras.Model) -> bool:
+    wa, wb = a.get_weights(), b.get_weights()
+    return len(wa) == len(wb) and all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
+
+
+# --------------------------------------------------------------------------- trained recipes
+
+
+@needs_mnist
+def test_maxout_second_call_hits_cache_with_same_weights_and_history(cache_dir, capsys):
+    first = experiments.maxout(TINY)
+    assert first.advkeras_cache_hit is False
+    assert "Training maxout8" in capsys.readouterr().out
+    second = experiments.maxout(TINY)
+    assert second.advkeras_cache_hit is True
+    assert "Loaded maxout8 from the cache" in capsys.readouterr().out
+    assert second is not first and _weights_equal(first, second)
+    assert second.advkeras_history == first.advkeras_history
+    assert len(second.advkeras_history["val_error"]) == TINY.epochs_maxout
+    # the base classifier, not the training wrapper
+    assert not isinstance(second, training.AdversarialModel)
+    assert [layer.name for layer in second.layers if layer.weights] == ["h0", "h1", "y"]
+    assert second.get_layer("h0").units == TINY.maxout_units
+    assert losses.infer_output_kind(second) == "probabilities"
+    assert len(list(cache_dir.glob("maxout8-*.keras"))) == 1
+
+
+@needs_mnist
+def test_adversarial_maxout_is_a_separate_base_model_with_adversarial_history(cache_dir):
+    clean = experiments.maxout(TINY)
+    adv = experiments.maxout(TINY, adversarial=True)
+    assert adv.advkeras_cache_hit is False
+    assert not isinstance(adv, training.AdversarialModel)
+    assert adv.output_shape == (None, 10)
+    assert "adv_loss" in adv.advkeras_history  # trained on J(x + eta) too
+    assert "adv_loss" not in clean.advkeras_history
+    assert not _weights_equal(clean, adv)
+    assert len(list(cache_dir.glob("maxout8-fgsm-*.keras"))) == 1
+    again = experiments.maxout(TINY, adversarial=True)
+    assert again.advkeras_cache_hit and _weights_equal(adv, again)
+
+
+@needs_mnist
+def test_logistic_3v7_learns_the_task_with_7_as_positive(cache_dir):
+    profile = profiles.get_profile("smoke").replace(epochs_linear=2, mnist_train=1000)
+    model = experiments.logistic_3v7(profile)
+    assert model.output_shape == (None, 1)
+    assert losses.infer_output_kind(model) == "binary_logit"
+    s = experiments.mnist(profile)
+    logit = model.predict(s.x_test, verbose=0)[:, 0]
+    threes, sevens = s.y_test == 3, s.y_test == 7
+    error = (np.sum(logit[threes] > 0) + np.sum(logit[sevens] <= 0)) / np.sum(threes | sevens)
+    assert error < 0.1  # the paper's model: 1.6 %; chance: 50 %
+    # the L1 penalty shrinks |w| (same data, seed and optimizer)
+    sparse = experiments.logistic_3v7(profile, l1=0.01)
+    w, w_l1 = model.get_layer("logit").kernel.numpy(), sparse.get_layer("logit").kernel.numpy()
+    assert np.abs(w_l1).sum() < np.abs(w).sum()
+
+
+@needs_mnist
+def test_softmax_regression_and_rbf_output_kinds(cache_dir):
+    softmax = experiments.softmax_regression(TINY)
+    assert softmax.name == "shallow_softmax" and softmax.output_shape == (None, 10)
+    assert losses.infer_output_kind(softmax) == "probabilities"
+    rbf = experiments.rbf(TINY)
+    assert losses.infer_output_kind(rbf) == "independent"
+    s = experiments.mnist(TINY)
+    p = rbf.predict(s.x_val, verbose=0)
+    assert np.all((p > 0) & (p <= 1))
+    # centres started at the class means and moved only a little in one epoch
+    means = np.stack([s.x_train[s.y_train == k].mean(axis=0) for k in range(10)])
+    centres = rbf.get_layer("rbf").centers.numpy()
+    moved = np.abs(centres - means).max()
+    assert 0 < moved < 0.2
+    # nearest-centre-like classification: far better than chance even after one epoch
+    assert np.mean(p.argmax(axis=1) == s.y_val) > 0.3
+
+
+def test_conv_maxout_cifar10_trains_on_given_data_and_keys_on_it(cache_dir):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(16, 32, 32, 3)).astype("float32")
+    y = np.arange(16) % 10
+    model = experiments.conv_maxout_cifar10(TINY, data=(x, y))
+    assert model.output_shape == (None, 10) and not model.advkeras_cache_hit
+    assert model.get_layer("h0").filters == 5  # 96 channels x cifar_width 0.05
+    assert experiments.conv_maxout_cifar10(TINY, data=(x, y)).advkeras_cache_hit
+    with pytest.raises(ValueError, match="`data`"):
+        experiments.conv_maxout_cifar10(TINY, data=(x[:, :28, :28], y))
+    with pytest.raises(ValueError, match="`data`"):
+        experiments.conv_maxout_cifar10(TINY, data=(x, y[:3]))
+
+
+# --------------------------------------------------------------------------- cache keys
+
+
+def test_maxout_cache_keys_separate_every_setting(recorded):
+    variants: list[dict[str, Any]] = [
+        {},
+        {"seed": 1},
+        {"units": 16},
+        {"adversarial": True},
+        {"adversarial": True, "eps": 0.1},
+        {"adversarial": True, "alpha": 0.3},
+        {"adversarial": True, "perturbation": "sign_noise"},
+        {"adversarial": True, "perturbation": "uniform_noise"},
+        {"l1": 0.0025},
+        {"top": "sigmoid"},
+        {"profile": profiles.get_profile("smoke")},
+        {"profile": TINY.replace(epochs_maxout=2)},
+        {"profile": TINY.replace(mnist_train=400)},
+    ]
+    for kwargs in variants:
+        kwargs = {"profile": TINY, **kwargs}
+        experiments.maxout(kwargs.pop("profile"), **kwargs)
+    keys = [cache.cache_key(spec) for spec in recorded]
+    assert len(set(keys)) == len(variants)
+    # the same request gives the same key; alpha and l1=0 do not matter for a clean run
+    experiments.maxout(TINY)
+    experiments.maxout(TINY, alpha=0.9, l1=0.0)
+    assert cache.cache_key(recorded[-1]) == cache.cache_key(recorded[-2]) == keys[0]
+    # file names say what the network is
+    names = [spec["name"] for spec in recorded[: len(variants)]]
+    assert names[:4] == ["maxout8", "maxout8", "maxout16", "maxout8-fgsm"]
+    assert "maxout8-sign_noise" in names and "maxout8-l1_0.0025" in names
+    assert all(spec["profile"] == "smoke" for spec in recorded)
+
+
+def test_other_recipes_have_distinct_keys_and_seeds(recorded):
+    experiments.softmax_regression(TINY)
+    experiments.softmax_regression(TINY, seed=1)
+    experiments.logistic_3v7(TINY)
+    experiments.logistic_3v7(TINY, adversarial=True)
+    experiments.logistic_3v7(TINY, adversarial=True, eps=0.1)
+    experiments.logistic_3v7(TINY, l1=0.001)
+    experiments.rbf(TINY)
+    experiments.rbf(TINY.replace(epochs_rbf=3))
+    keys = {cache.cache_key(spec) for spec in recorded}
+    assert len(keys) == len(recorded) == 8
+    assert [spec["seed"] for spec in recorded[:2]] == [0, 1]
+
+
+def test_ensemble_members_are_the_seeded_maxout_networks(recorded):
+    members = experiments.ensemble_members(TINY)
+    assert len(members) == TINY.ensemble_size
+    assert [spec["seed"] for spec in recorded] == list(range(TINY.ensemble_size))
+    assert {spec["name"] for spec in recorded} == {"maxout8"}
+    # member 0 is the network an earlier chapter trained with maxout(profile)
+    experiments.maxout(TINY)
+    assert cache.cache_key(recorded[0]) == cache.cache_key(recorded[-1])
+
+
+def test_conv_maxout_cache_key_depends_on_the_data(recorded):
+    rng = np.random.default_rng(0)
+    x = rng.normal(size=(8, 32, 32, 3)).astype("float32")
+    y = np.arange(8) % 10
+    for data in ((x, y), (x, y), (2 * x, y), (x, (y + 1) % 10), (x[:4], y[:4])):
+        experiments.conv_maxout_cifar10(TINY, data=data)
+    experiments.conv_maxout_cifar10(TINY, data=(x, y), validation_data=(x, y))
+    experiments.conv_maxout_cifar10(TINY.replace(cifar_width=0.1), data=(x, y))
+    keys = [cache.cache_key(spec) for spec in recorded]
+    assert keys[0] == keys[1] and len(set(keys)) == 6
+
+
+def test_profile_by_name_and_environment(recorded, monkeypatch):
+    monkeypatch.setenv(profiles.ENV_VAR, "paper")
+    experiments.maxout()
+    experiments.maxout(profile="smoke")
+    assert recorded[0]["profile"] == "paper" and recorded[0]["model"]["units"] == 240
+    assert recorded[0]["training"]["patience"] == 100
+    assert recorded[1]["profile"] == "smoke" and recorded[1]["model"]["units"] == 32
+
+
+# --------------------------------------------------------------------------- checks and helpers
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"seed": -1}, "seed"),
+        ({"seed": 1.5}, "seed"),
+        ({"seed": True}, "seed"),
+        ({"units": 0}, "units"),
+        ({"perturbation": "pgd", "adversarial": True}, "perturbation"),
+        ({"perturbation": "sign_noise"}, "perturbation"),
+        ({"adversarial": "yes"}, "adversarial"),
+        ({"eps": -0.25}, "eps"),
+        ({"alpha": 1.5}, "alpha"),
+        ({"l1": -0.1}, "l1"),
+        ({"top": "relu"}, "top"),
+        ({"profile": 3}, "profile"),
+        ({"profile": "huge"}, "name"),
+    ],
+)
+def test_maxout_rejects_bad_arguments(recorded, kwargs, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        experiments.maxout(**{"profile": TINY, **kwargs})
+    assert recorded == []
+
+
+def test_other_recipes_reject_bad_arguments(recorded):
+    with pytest.raises(ValueError, match="`l1`"):
+        experiments.logistic_3v7(TINY, l1=float("nan"))
+    with pytest.raises(ValueError, match="`eps`"):
+        experiments.logistic_3v7(TINY, eps=float("inf"))
+    with pytest.raises(ValueError, match="`seed`"):
+        experiments.rbf(TINY, seed="0")
+    with pytest.raises(ValueError, match="`data`"):
+        experiments.conv_maxout_cifar10(TINY, data=np.zeros((2, 32, 32, 3)))
+    assert recorded == []
+
+
+@needs_mnist
+def test_mnist_and_describe_follow_the_profile(capsys):
+    s = experiments.mnist(TINY)
+    assert (len(s.x_train), len(s.x_val), len(s.x_test)) == (300, 100, 100)
+    assert s.x_train.shape[1] == 784 and s.x_train.dtype == np.float32
+    assert experiments.describe(TINY) is TINY
+    assert capsys.readouterr().out.strip() == TINY.describe()
