@@ -521,7 +521,7 @@ def fgsm(
         targeted: if True, ``y`` is the target class and the step *lowers* its
             loss, x̃ = x − ε·sign(∇ₓJ(θ, x, target)).
         norm: ``"inf"`` (ε·sign(∇), the paper's method), ``2`` (ε·∇/‖∇‖₂ per
-            example) or ``1`` (ε on the coordinate(s) of largest |∇|).
+            example) or ``1`` (ε on the coordinate(s) of largest ``|∇|``).
         clip: ``(min, max)`` box the result is clipped to, and that ``x`` must lie
             in; ``None`` turns clipping off (the paper's Fig. 4 does not clip).
         loss: optional per-example cost ``loss(y_int, y_pred) -> (N,)``, called

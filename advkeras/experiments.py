@@ -87,7 +87,7 @@ __all__ = [
     "softmax_regression",
 ]
 
-#: Part of every cache key: bump it when a recipe changes how it trains.
+#: Part of every cache key; bump it when a recipe changes how it trains.
 RECIPE_VERSION = 1
 
 #: The paper's adversarial-training ε on MNIST (§5) and α (§6).

@@ -3,17 +3,17 @@
 Each builder returns an *uncompiled* ``keras.Model`` whose output kind
 (:func:`advkeras.losses.infer_output_kind`) follows from its last layer:
 
-=============================  ======================================  =================
-builder                        paper                                   output kind
-=============================  ======================================  =================
-:func:`logistic_regression`    §5, Fig. 2 (MNIST 3 vs 7)               ``binary_logit``
-:func:`shallow_softmax`        §4 C1, §8, App. A C32                   ``probabilities``
-:func:`maxout_mlp`             §4–§6, §9 (pylearn2 ``mnist_pi.yaml``)  ``probabilities``
-                               App. A C30 (``top="sigmoid"``)          ``independent``
+=============================  =======================================  =================
+builder                        paper                                    output kind
+=============================  =======================================  =================
+:func:`logistic_regression`    §5, Fig. 2 (MNIST 3 vs 7)                ``binary_logit``
+:func:`shallow_softmax`        §4 C1, §8, App. A C32                    ``probabilities``
+:func:`maxout_mlp`             §4–§6, §9 (pylearn2 ``mnist_pi.yaml``)   ``probabilities``
+                               App. A C30 (``top="sigmoid"``)           ``independent``
 :func:`conv_maxout_cifar10`    §4 C3, App. A (``cifar10_no_aug.yaml``)  ``probabilities``
-:func:`rbf_network`            §7 C22, §8, App. A C33                  ``independent``
-:func:`ensemble`               §9 C28                                  ``probabilities``
-=============================  ======================================  =================
+:func:`rbf_network`            §7 C22, §8, App. A C33                   ``independent``
+:func:`ensemble`               §9 C28                                   ``probabilities``
+=============================  =======================================  =================
 
 The output layer always computes in float32 (Keras' advice for mixed precision:
 softmax, sigmoid and RBF outputs stay accurate under a ``mixed_float16`` policy).

@@ -79,7 +79,7 @@ def _check_shape(shape: Any) -> tuple[int, ...]:
 
 
 def _as_images(images: Any, shape: tuple[int, ...], argument: str) -> np.ndarray:
-    """Reshape a batch of flat or shaped images to (N, *shape); check the sizes agree."""
+    """Reshape a batch of flat or shaped images to ``(N, *shape)``; check the sizes agree."""
     arr = np.asarray(images, dtype=np.float64)
     if arr.ndim == 0 or arr.shape[0] == 0:
         raise invalid(argument, "a non-empty batch of images", f"an array of shape {arr.shape}")
@@ -173,7 +173,7 @@ def image_grid(
     yellow boxes of Fig. 4 (correctly classified) and Fig. 5 (successful fools).
 
     Args:
-        images: (N, H·W·C) flat vectors or (N, *shape) images. Colour images
+        images: (N, H·W·C) flat vectors or ``(N, *shape)`` images. Colour images
             are shown in RGB, rescaled to [0, 1] with ``vmin``/``vmax`` (default:
             the batch's own range when it leaves [0, 1], e.g. after ZCA).
         rows, cols: grid size; by default as square as possible. Unused cells
@@ -295,7 +295,7 @@ def weights_grid(
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
-    """Show weight vectors as images, each scaled by its own largest |w| (0 is mid-grey).
+    """Show weight vectors as images, each scaled by its own largest ``|w|`` (0 is mid-grey).
 
     Fig. 2(a, b): ``weights_grid(np.stack([w, np.sign(w)]))`` shows the logistic
     regression's weights and the optimal perturbation sign(w) side by side.

@@ -38,7 +38,7 @@ def verdict(
 ) -> str:
     """Grade ``ours`` against ``paper``.
 
-    ``reproduced`` when |ours − paper| <= tolerance, ``close`` within
+    ``reproduced`` when ``|ours − paper| <= tolerance``, ``close`` within
     ``close_factor`` × tolerance, else ``not reproduced``; ``not run`` when we
     have no number, ``qualitative`` when the paper gives none.
     """
@@ -170,6 +170,7 @@ def save_results(
     with os.fdopen(fd, "w") as f:
         json.dump(record, f, indent=1, sort_keys=True)
         f.write("\n")
+    os.chmod(tmp, 0o644)  # mkstemp creates 0600; results files are shared like any other
     os.replace(tmp, path)
     return path
 
