@@ -60,6 +60,7 @@ def save_model_atomic(model: keras.Model, path: str | os.PathLike[str]) -> Path:
     os.close(fd)
     try:
         model.save(tmp)
+        os.chmod(tmp, 0o644)  # mkstemp creates 0600; a cached model is an ordinary file
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
