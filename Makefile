@@ -11,7 +11,7 @@ STAMP := $(VENV)/.installed
 export ADVKERAS_DATA_DIR ?= $(CURDIR)/data
 export ADVKERAS_CACHE_DIR ?= $(CURDIR)/.cache/models
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-LINT_PATHS := advkeras tests chapters benchmarks scripts
+LINT_PATHS := $(wildcard advkeras tests chapters benchmarks scripts)
 MNIST_STAMP := data/mnist/.verified
 
 .PHONY: help venv data lint test unit chapters book reproduce bench clean distclean

@@ -428,7 +428,7 @@ rand_err = rotation["random direction"][ref].error
 mean_norm = float(length.mean())
 fgsm_l2 = float(np.linalg.norm(adv["maxout"] - x_test, axis=1).mean())
 glue("ch4_rot_angle", ref_angle, display=False)
-glue("ch4_rot_degrees", np.degrees(ref_angle), display=False)
+glue("ch4_rot_degrees", float(np.degrees(ref_angle)), display=False)
 glue("ch4_rot_grad_err", 100 * grad_err, display=False)
 glue(
     "ch4_rot_grad_conf",
@@ -436,7 +436,7 @@ glue(
     display=False,
 )
 glue("ch4_rot_rand_err", 100 * rand_err, display=False)
-glue("ch4_rot_l2", 2 * mean_norm * np.sin(ref_angle / 2), display=False)
+glue("ch4_rot_l2", float(2 * mean_norm * np.sin(ref_angle / 2)), display=False)
 glue("ch4_fgsm_l2", fgsm_l2, display=False)
 glue("ch4_x_norm", mean_norm, display=False)
 rotation_ok = grad_err >= 0.5 and abs(rand_err - clean["maxout"].error) <= 0.02
@@ -529,7 +529,7 @@ print(
 # nothing.
 
 # %%
-glue("ch4_gcn_std", 55 / np.sqrt(32 * 32 * 3), display=False)
+glue("ch4_gcn_std", float(55 / np.sqrt(32 * 32 * 3)), display=False)
 try:
     (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(profile=profile)
     cifar_source = "CIFAR-10"
