@@ -183,7 +183,10 @@ class Timing:
 
 
 def time_round_robin(
-    methods: dict[str, Callable[[], Any]], repeats: int, log: Callable[[str], None] = print
+    methods: dict[str, Callable[[], Any]],
+    repeats: int,
+    log: Callable[[str], None] = print,
+    limits: dict[str, int] | None = None,
 ) -> dict[str, Timing]:
     """Time each method ``repeats`` times after one warm-up call, interleaving the methods.
 
@@ -191,12 +194,15 @@ def time_round_robin(
     machine's load during the run hit every method alike, so the ratios stay fair.
     Wall-clock and process CPU time are both kept: on a shared machine the CPU
     time is far less sensitive to other processes. A method that raises is
-    dropped and its error kept.
+    dropped and its error kept. ``limits`` caps the repetitions of some
+    methods (they take part in the first rounds only).
     """
     timings = {name: Timing(name) for name in methods}
     live = dict(methods)
     for rep in range(repeats + 1):
         for name, fn in list(live.items()):
+            if limits and rep > limits.get(name, repeats):
+                continue
             try:
                 start, cpu_start = time.perf_counter(), time.process_time()
                 fn()

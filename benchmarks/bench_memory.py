@@ -173,6 +173,7 @@ def main() -> None:
             r.update(model=bench_training_model(), name=method)
             results["training"].append(r)
             c.log(f"  memory epoch {method:<42} {_summary(r)}")
+    results["machine"]["loadavg_end"] = os.getloadavg()
     c.log(f"wrote {c.save_json(args.output, results)}")
 
 

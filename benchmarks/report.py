@@ -191,7 +191,9 @@ def training_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str
     lines = [
         f"{data['title']}, {data['n_train']:,} examples per epoch (MNIST "
         f"`train[:{data['n_train']}]`), batch {data['batch_size']}, SGD(0.1, momentum 0.5), "
-        f"ε = {data['eps']}, α = {data['alpha']}.",
+        f"ε = {data['eps']}, α = {data['alpha']}. Epochs timed after a warm-up epoch: "
+        f"{data.get('fit_repeats', data['repeats'])} for the Keras and bare loops, "
+        f"{data['repeats']} for ART (interleaved; ratios paired within a round).",
         "",
         "| method | median s/epoch | min–max s | CPU s | × clean epoch | note |",
         "|---|---:|---:|---:|---:|---|",
@@ -278,16 +280,15 @@ def memory_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, 
     return lines, checks
 
 
-def machine_lines(machine: dict[str, Any], extra: list[dict[str, Any]]) -> list[str]:
-    """The header: machine, versions, load, date."""
+def machine_lines(machine: dict[str, Any], runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
+    """The header: machine, versions, and the date and load of each benchmark."""
     peers = ", ".join(f"{k} {v}" for k, v in machine["peers"].items())
     loads = []
-    for m in [machine, *extra]:
+    for label, m in runs:
         start = ", ".join(f"{x:.2f}" for x in m["loadavg"])
         end = ", ".join(f"{x:.2f}" for x in m.get("loadavg_end", m["loadavg"]))
-        loads.append(f"{start} → {end}")
+        loads.append(f"{label} {m['date']}, load {start} → {end}")
     return [
-        f"- Date: {machine['date']}",
         f"- Machine: {machine['cpu']}, {machine['cores']} cores, {machine['memory_gib']} GiB, "
         f"{machine['os']}; TensorFlow default thread pools (intra-op "
         f"{machine['tf_threads']['intra_op'] or 'default'}, inter-op "
@@ -295,7 +296,7 @@ def machine_lines(machine: dict[str, Any], extra: list[dict[str, Any]]) -> list[
         f"- Versions: Python {machine['python']}, TensorFlow {machine['tensorflow']}, "
         f"Keras {machine['keras']}, NumPy {machine['numpy']}, advkeras {machine['advkeras']}; "
         f"peers: {peers}",
-        f"- Load average (1, 5, 15 min) at start → end of each benchmark: {'; '.join(loads)}",
+        "- Runs (date; load average over 1, 5, 15 min at start → end): " + "; ".join(loads),
     ]
 
 
@@ -305,7 +306,9 @@ def build(fgsm: str, training: str, memory: str) -> str:
     base = f or t or m
     if base is None:
         raise SystemExit("no results: run bench_fgsm.py, bench_training.py, bench_memory.py first")
-    others = [d["machine"] for d in (t, m) if d and d is not base]
+    runs = [
+        (label, d["machine"]) for label, d in (("FGSM", f), ("training", t), ("memory", m)) if d
+    ]
     out = [
         "# Benchmarks: advkeras against the physical limit and against the peers",
         "",
@@ -317,7 +320,7 @@ def build(fgsm: str, training: str, memory: str) -> str:
         "cancels most of the load drift of a shared machine. Same Keras model, same data, same batch "
         f"size ({c.BATCH_SIZE if base is None else base['machine']['batch_size']}) for everybody.",
         "",
-        *machine_lines(base["machine"], others),
+        *machine_lines(base["machine"], runs),
         "",
     ]
     checks: list[tuple[str, str, str]] = []
