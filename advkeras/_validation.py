@@ -97,6 +97,9 @@ def check_inputs_in_clip(
         return
     low, high = clip
     x_min, x_max = float(np.min(x)), float(np.max(x))
+    # min and max propagate NaN and reach ±inf: no temporary array the size of x.
+    if not (math.isfinite(x_min) and math.isfinite(x_max)):
+        raise invalid(argument, "finite values", "an array containing NaN or inf")
     tol = 1e-6 * max(1.0, high - low)
     if x_min < low - tol or x_max > high + tol:
         hint = ""
@@ -107,8 +110,6 @@ def check_inputs_in_clip(
             f"[{x_min:g}, {x_max:g}], outside clip=({low:g}, {high:g}){hint}. "
             "Expected inputs inside the clip range, or clip=None."
         )
-    if not np.all(np.isfinite(x)):
-        raise invalid(argument, "finite values", "an array containing NaN or inf")
 
 
 def check_labels(

@@ -305,6 +305,7 @@ def maxout(
     alpha: float = PAPER_ALPHA,
     l1: float | None = None,
     top: str = "softmax",
+    half: int | None = None,
 ) -> keras.Model:
     """The permutation-invariant MNIST maxout network, trained cleanly, adversarially or with noise.
 
@@ -338,6 +339,9 @@ def maxout(
         l1: ``None`` or a coefficient >= 0 of an L1 penalty on the first layer's
             (``"h0"``) weights: the §5 weight-decay control (.0025 got stuck).
         top: ``"softmax"`` or ``"sigmoid"`` (independent sigmoids, App. A C30).
+        half: ``None`` to train on the whole training split, ``0`` or ``1`` to
+            train on its first or second half only (chapter 2's transfer
+            between models that saw disjoint data).
 
     Returns:
         The trained base classifier with ``advkeras_history``.
@@ -365,6 +369,8 @@ def maxout(
     alpha = check_fraction(alpha, "alpha")
     coef = _l1(l1)
     top = check_choice(top, ("softmax", "sigmoid"), "top")
+    if half is not None and (isinstance(half, bool) or half not in (0, 1)):
+        raise invalid("half", "None, 0 (first half) or 1 (second half)", half)
     epochs = p.epochs_adversarial if adversarial else p.epochs_maxout
 
     tag = perturbation if adversarial else "clean"
@@ -373,11 +379,15 @@ def maxout(
         name += f"-l1_{coef:g}"
     if top != "softmax":
         name += f"-{top}"
+    data_spec = _mnist_sizes(p)
+    if half is not None:
+        name += f"-half{half}"
+        data_spec["half"] = half
     spec = _spec(
         name,
         p,
         seed,
-        data=_mnist_sizes(p),
+        data=data_spec,
         model={
             "builder": "maxout_mlp",
             "units": units,
@@ -403,7 +413,12 @@ def maxout(
 
     def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         s = mnist(p)
-        return s.x_train, s.y_train, (s.x_val, s.y_val)
+        x, y = s.x_train, s.y_train
+        if half is not None:
+            cut = len(x) // 2
+            part = slice(0, cut) if half == 0 else slice(cut, None)
+            x, y = x[part], y[part]
+        return x, y, (s.x_val, s.y_val)
 
     return cached_model(
         spec,

@@ -64,6 +64,7 @@ __all__ = [
     "MomentumSchedule",
     "PaperSGD",
     "adversarial_logistic_objective",
+    "array_dataset",
     "fit_classifier",
     "paper_callbacks",
     "paper_sgd",
@@ -112,6 +113,88 @@ def _single_input(x: Any) -> tf.Tensor:
         x = x[0]
     x = tf.convert_to_tensor(x)
     return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
+
+
+def _in_memory(a: Any) -> bool:
+    """A NumPy array (or array-like with a shape) that Keras would slice itself."""
+    return isinstance(a, np.ndarray) or (
+        isinstance(a, tf.Tensor) and not isinstance(a, tf.RaggedTensor | tf.SparseTensor)
+    )
+
+
+def array_dataset(
+    x: Any,
+    y: Any,
+    sample_weight: Any = None,
+    *,
+    batch_size: int = 32,
+    shuffle: bool = False,
+    seed: int | None = None,
+) -> tf.data.Dataset:
+    """In-memory arrays as a batched ``tf.data`` pipeline with tf.data autotuning off.
+
+    This is what :meth:`AdversarialModel.fit` trains on when it is given
+    NumPy arrays. Keras' own array adapter builds an autotuned pipeline
+    (parallel ``map`` and ``prefetch(AUTOTUNE)``); on a 2-core CPU its
+    background threads compete with the training step, and whole epochs then
+    run on one core (measured: an adversarial epoch of the 240-unit maxout
+    network on 10,000 MNIST images took 5.2 s in 6 of 9 autotuned runs,
+    2.7–3.7 s in all 9 runs without autotuning). Here the arrays are held
+    once, the indices are shuffled (anew at every epoch) and gathered batch
+    by batch in the iterator's own thread.
+
+    Args:
+        x: inputs, an array of shape (N, ...).
+        y: labels, an array of length N.
+        sample_weight: None or weights of length N.
+        batch_size: integer >= 1; the last batch may be smaller.
+        shuffle: shuffle the examples at every pass over the dataset.
+        seed: shuffling seed; None follows TensorFlow's global seed (set by
+            ``keras.utils.set_random_seed``).
+
+    Returns:
+        A dataset of ``(x, y)`` or ``(x, y, sample_weight)`` batches.
+
+    Example:
+
+    >>> ds = array_dataset(np.zeros((5, 2)), np.arange(5), batch_size=2)
+    >>> [int(len(b[1])) for b in ds]
+    [2, 2, 1]
+    """
+    batch_size = check_positive_int(batch_size, "batch_size")
+    if not isinstance(shuffle, bool):
+        raise invalid("shuffle", "True or False", shuffle)
+    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
+        raise invalid("seed", "None or an integer", seed)
+    arrays = [("x", x), ("y", y)] + (
+        [] if sample_weight is None else [("sample_weight", sample_weight)]
+    )
+    tensors = []
+    for name, a in arrays:
+        if not _in_memory(a) and not hasattr(a, "__array__"):
+            raise invalid(name, "an array", type(a).__name__)
+        t = tf.convert_to_tensor(a)
+        if t.shape.rank is None or t.shape.rank == 0:
+            raise invalid(name, "an array with a first (example) axis", f"shape {t.shape}")
+        tensors.append(t)
+    n = int(tensors[0].shape[0])
+    for (name, _), t in zip(arrays[1:], tensors[1:], strict=True):
+        if int(t.shape[0]) != n:
+            raise invalid(name, f"{n} rows, as many as x", f"{int(t.shape[0])} rows")
+    indices = tf.data.Dataset.range(n)
+    if shuffle:
+        indices = indices.shuffle(max(n, 1), seed=seed, reshuffle_each_iteration=True)
+    indices = indices.batch(batch_size)
+    whole = tf.data.Dataset.from_tensors(tuple(tensors)).repeat()
+
+    def gather(idx: tf.Tensor, data: tuple[tf.Tensor, ...]) -> tuple[tf.Tensor, ...]:
+        return tuple(tf.gather(t, idx) for t in data)
+
+    dataset = tf.data.Dataset.zip((indices, whole)).map(gather)
+    options = tf.data.Options()
+    options.autotune.enabled = False
+    options.experimental_optimization.map_parallelization = False
+    return dataset.with_options(options)
 
 
 @keras.saving.register_keras_serializable(package="advkeras")
@@ -263,6 +346,69 @@ class AdversarialModel(keras.Model):
             metrics = [m for m in metrics if not (isinstance(m, str) and m in ("accuracy", "acc"))]
             metrics = metrics or None
         super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+
+    def fit(
+        self,
+        x: Any = None,
+        y: Any = None,
+        batch_size: int | None = None,
+        epochs: int = 1,
+        verbose: Any = "auto",
+        callbacks: Any = None,
+        validation_split: float = 0.0,
+        validation_data: Any = None,
+        shuffle: Any = True,
+        class_weight: Any = None,
+        sample_weight: Any = None,
+        **kwargs: Any,
+    ) -> keras.callbacks.History:
+        """``keras.Model.fit``, with in-memory arrays fed through :func:`array_dataset`.
+
+        Same arguments and behaviour as ``keras.Model.fit``. When ``x`` and
+        ``y`` are NumPy arrays (or tensors), ``shuffle`` is True or False and
+        neither ``validation_split``, ``class_weight`` nor ``steps_per_epoch``
+        is used, the arrays (and array ``validation_data``) are batched by
+        :func:`array_dataset`, which shuffles the same way at every epoch but
+        runs without tf.data's autotuning threads (faster on small CPUs). Any
+        other input goes to Keras unchanged.
+        """
+        simple = (
+            _in_memory(x)
+            and _in_memory(y)
+            and (sample_weight is None or _in_memory(sample_weight))
+            and isinstance(shuffle, bool)
+            and not validation_split
+            and class_weight is None
+            and kwargs.get("steps_per_epoch") is None
+        )
+        if simple:
+            size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
+            x = array_dataset(x, y, sample_weight, batch_size=size, shuffle=shuffle)
+            y = sample_weight = batch_size = None
+            shuffle = False  # array_dataset shuffles; Keras would warn that it cannot
+            if (
+                isinstance(validation_data, tuple | list)
+                and len(validation_data) in (2, 3)
+                and all(v is None or _in_memory(v) for v in validation_data)
+                and _in_memory(validation_data[0])
+                and kwargs.get("validation_steps") is None
+            ):
+                val_size = kwargs.pop("validation_batch_size", None) or size
+                validation_data = array_dataset(*validation_data, batch_size=val_size)
+        return super().fit(
+            x,
+            y,
+            batch_size=batch_size,
+            epochs=epochs,
+            verbose=verbose,
+            callbacks=callbacks,
+            validation_split=validation_split,
+            validation_data=validation_data,
+            shuffle=shuffle,
+            class_weight=class_weight,
+            sample_weight=sample_weight,
+            **kwargs,
+        )
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         """Compile from a saved compile config (used by ``keras.saving.load_model``)."""

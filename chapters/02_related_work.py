@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -68,7 +70,6 @@ except ImportError:  # e.g. on Colab
 
 # %%
 # %matplotlib inline
-import functools
 import time
 
 import keras
@@ -81,10 +82,8 @@ from advkeras import (
     datasets,
     evaluation,
     experiments,
-    models,
     plotting,
     reporting,
-    training,
 )
 
 profile = advkeras.get_profile()
@@ -231,38 +230,17 @@ plotting.image_grid(r, rows=2, cols=k, vmin=-scale, vmax=scale, figsize=(9.0, 2.
 # Szegedy et al.'s most puzzling finding is that an adversarial example made for one model
 # often fools another, even one with another architecture or trained on other data. To test
 # the second half we train two copies of the maxout network, same recipe and seed, on
-# disjoint halves of the training set. `experiments` has no recipe for a part of the data, so
-# we call `training.fit_classifier` (the recipe's defaults: pylearn2's SGD and momentum
-# schedule) through the model cache with a spec naming the half. Softmax regression, trained
-# on all of it, is the other architecture.
+# disjoint halves of the training set: `experiments.maxout(half=0)` and `half=1` are the
+# recipe of the naive network (pylearn2's SGD and momentum schedule, the same epochs) on the
+# first and the second half of the training digits. Softmax regression, trained on all of it, is
+# the other architecture.
 
 # %%
-half = len(splits.x_train) // 2
-parts = {"maxout A (1st half)": slice(0, half), "maxout B (2nd half)": slice(half, None)}
-zoo = {"maxout (all)": model}
-for name, part in parts.items():
-    spec = {
-        "name": f"maxout{profile.maxout_units}-half{part.start // half}",
-        "profile": profile.name,
-        "seed": 0,
-        "data": {"train": profile.mnist_train, "part": [part.start, part.stop]},
-        "model": {"units": profile.maxout_units, "pieces": profile.maxout_pieces},
-        "training": {"epochs": profile.epochs_maxout, "batch_size": profile.batch_size},
-    }
-    keras.utils.set_random_seed(0)
-    net = models.maxout_mlp(profile.maxout_units, profile.maxout_pieces, seed=0)
-    fit = functools.partial(
-        training.fit_classifier,
-        net,
-        splits.x_train[part],
-        splits.y_train[part],
-        epochs=profile.epochs_maxout,
-        batch_size=profile.batch_size,
-        validation_data=(splits.x_val, splits.y_val),
-        eps=0.0,
-        seed=0,
-    )
-    zoo[name] = advkeras.cached_model(spec, fit)
+zoo = {
+    "maxout (all)": model,
+    "maxout A (1st half)": experiments.maxout(profile, seed=0, half=0),
+    "maxout B (2nd half)": experiments.maxout(profile, seed=0, half=1),
+}
 zoo["softmax"] = experiments.softmax_regression(profile)
 
 # %% [markdown]
@@ -294,7 +272,7 @@ for name, m in zoo.items():
 Markdown("\n".join(lines))
 
 # %%
-a, b = parts
+a, b = "maxout A (1st half)", "maxout B (2nd half)"
 subset_transfer = (transfer.error_of(a, b) + transfer.error_of(b, a)) / 2
 subset_clean = max(clean[a], clean[b])
 arch_transfer = transfer.error_of("maxout (all)", "softmax")

@@ -166,6 +166,8 @@ def test_maxout_cache_keys_separate_every_setting(recorded):
         {"adversarial": True, "perturbation": "uniform_noise"},
         {"l1": 0.0025},
         {"top": "sigmoid"},
+        {"half": 0},
+        {"half": 1},
         {"profile": profiles.get_profile("smoke")},
         {"profile": TINY.replace(epochs_maxout=2)},
         {"profile": TINY.replace(mnist_train=400)},
@@ -183,6 +185,7 @@ def test_maxout_cache_keys_separate_every_setting(recorded):
     names = [spec["name"] for spec in recorded[: len(variants)]]
     assert names[:4] == ["maxout8", "maxout8", "maxout16", "maxout8-fgsm"]
     assert "maxout8-sign_noise" in names and "maxout8-l1_0.0025" in names
+    assert "maxout8-half0" in names and "maxout8-half1" in names
     assert all(spec["profile"] == "smoke" for spec in recorded)
 
 
@@ -248,6 +251,8 @@ def test_profile_by_name_and_environment(recorded, monkeypatch):
         ({"alpha": 1.5}, "alpha"),
         ({"l1": -0.1}, "l1"),
         ({"top": "relu"}, "top"),
+        ({"half": 2}, "half"),
+        ({"half": True}, "half"),
         ({"profile": 3}, "profile"),
         ({"profile": "huge"}, "name"),
     ],
@@ -277,3 +282,24 @@ def test_mnist_and_describe_follow_the_profile(capsys):
     assert s.x_train.shape[1] == 784 and s.x_train.dtype == np.float32
     assert experiments.describe(TINY) is TINY
     assert capsys.readouterr().out.strip() == TINY.describe()
+
+
+def test_maxout_half_trains_on_disjoint_halves_of_the_training_split(monkeypatch):
+    seen: dict[int | None, np.ndarray] = {}
+
+    def fake_cached_model(spec: dict[str, Any], build_and_train: Any) -> Any:
+        return build_and_train()
+
+    def fake_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> Any:
+        seen[len(seen)] = x
+        return model
+
+    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
+    monkeypatch.setattr(training, "fit_classifier", fake_fit)
+    splits = experiments.mnist(TINY)
+    for half in (None, 0, 1):
+        experiments.maxout(TINY, half=half)
+    whole, first, second = seen[0], seen[1], seen[2]
+    assert len(first) == len(second) == len(whole) // 2
+    np.testing.assert_array_equal(np.concatenate([first, second]), splits.x_train)
+    np.testing.assert_array_equal(whole, splits.x_train)

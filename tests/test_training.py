@@ -21,6 +21,7 @@ from advkeras.training import (
     PaperSGD,
     _early_stopping,
     adversarial_logistic_objective,
+    array_dataset,
     fit_classifier,
     paper_callbacks,
     paper_sgd,
@@ -594,3 +595,74 @@ def test_adversarial_logistic_objective_rejects_non_linear_binary_models():
         adversarial_logistic_objective(
             lr, np.zeros((2, D)), np.array([1, -1]), 0.1, reduction="sum"
         )
+
+
+# ---------------------------------------------------------------------------
+# In-memory arrays: array_dataset and AdversarialModel.fit
+# ---------------------------------------------------------------------------
+
+
+def test_array_dataset_visits_every_example_once_per_epoch_and_reshuffles():
+    x = np.arange(23, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
+    y = np.arange(23)
+    w = np.linspace(0.0, 1.0, 23).astype(np.float32)
+    tf.random.set_seed(0)
+    ds = array_dataset(x, y, w, batch_size=5, shuffle=True)
+    assert not ds.options().autotune.enabled
+    orders = []
+    for _ in range(2):
+        batches = list(ds)
+        assert [len(b[1]) for b in batches] == [5, 5, 5, 5, 3]
+        order = np.concatenate([b[1].numpy() for b in batches])
+        assert sorted(order) == list(range(23))
+        for bx, by, bw in batches:  # rows stay aligned
+            np.testing.assert_array_equal(bx.numpy()[:, 0], by.numpy())
+            np.testing.assert_allclose(bw.numpy(), w[by.numpy()])
+        orders.append(order)
+    assert list(orders[0]) != list(orders[1])  # a new order at every epoch
+    plain = np.concatenate([b[1].numpy() for b in array_dataset(x, y, batch_size=4)])
+    np.testing.assert_array_equal(plain, y)
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "argument"),
+    [
+        ({"batch_size": 0}, "batch_size"),
+        ({"shuffle": "yes"}, "shuffle"),
+        ({"seed": 1.5}, "seed"),
+        ({"y": np.arange(3)}, "y"),
+        ({"sample_weight": np.ones(2)}, "sample_weight"),
+        ({"x": np.float32(1.0)}, "x"),
+    ],
+)
+def test_array_dataset_rejects_bad_arguments(kwargs, argument):
+    args = {"x": np.zeros((4, 2), np.float32), "y": np.arange(4), **kwargs}
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        array_dataset(**args)
+
+
+def test_fit_on_arrays_equals_fit_on_keras_own_pipeline():
+    """The array path changes the input pipeline only: same batches, same weights."""
+    x, y, w, b = _data(n=24)
+    sw = np.linspace(0.5, 1.5, 24).astype(np.float32)
+    results = []
+    for via_keras in (False, True):
+        adv = AdversarialModel(_softmax_model(w, b), eps=0.1, alpha=0.5)
+        adv.compile(optimizer=keras.optimizers.SGD(0.3))
+        kwargs = {"batch_size": 8, "epochs": 2, "shuffle": False, "verbose": 0}
+        inputs = [x] if via_keras else x  # a list of inputs goes down Keras' own adapter
+        hist = adv.fit(inputs, y, sample_weight=sw, validation_data=(x[:8], y[:8]), **kwargs)
+        results.append((adv.base_model.get_weights(), hist.history))
+    (w0, h0), (w1, h1) = results
+    for a, c in zip(w0, w1, strict=True):
+        np.testing.assert_allclose(a, c, atol=1e-6)
+    assert h0.keys() == h1.keys() and "val_adv_loss" in h0
+    np.testing.assert_allclose(h0["val_loss"], h1["val_loss"], atol=1e-6)
+
+
+def test_fit_falls_back_to_keras_for_validation_split():
+    x, y, w, b = _data(n=20)
+    adv = AdversarialModel(_softmax_model(w, b), eps=0.1)
+    adv.compile(optimizer=keras.optimizers.SGD(0.1))
+    hist = adv.fit(x, y, batch_size=5, epochs=1, validation_split=0.25, verbose=0)
+    assert "val_loss" in hist.history
