@@ -357,17 +357,43 @@ def _use_xla(model: keras.Model) -> bool:
     return not any("conv" in type(layer).__name__.lower() for layer in layers)
 
 
-class _XlaOrGraph:
-    """An XLA-compiled ``tf.function`` that falls back to its graph twin.
+class _Compiled:
+    """A ``tf.function`` with a full ``input_signature``, called through its concrete function.
 
-    The first eager call that XLA cannot compile (an op without an XLA kernel)
-    switches to the plain ``tf.function`` for good. Called inside another graph
-    (e.g. ``tf.data.Dataset.map``), the graph twin is used.
+    Calling the concrete function skips the polymorphic function's signature
+    binding and cache lookup (about 1 ms a call in eager mode, ~10 % of an
+    FGSM batch of 100 MNIST digits on 2 CPU cores). Called inside another
+    graph (e.g. ``tf.data.Dataset.map``), the polymorphic function is used.
     """
 
-    def __init__(self, xla: Any, graph: Any) -> None:
-        self._xla = xla
-        self._graph = graph
+    def __init__(self, function: Any, signature: list[tf.TensorSpec]) -> None:
+        self.function = function
+        self._dtypes = [spec.dtype for spec in signature]
+        self._concrete: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        if not tf.executing_eagerly():
+            return self.function(*args)
+        if self._concrete is None:
+            self._concrete = self.function.get_concrete_function()
+        args = tuple(
+            a if tf.is_tensor(a) else tf.convert_to_tensor(a, dtype=dtype)
+            for a, dtype in zip(args, self._dtypes, strict=True)
+        )
+        return self._concrete(*args)
+
+
+class _XlaOrGraph:
+    """An XLA-compiled function that falls back to its graph-runtime twin.
+
+    The first eager call that XLA cannot compile (an op without an XLA kernel)
+    switches to the graph-runtime function for good. Called inside another
+    graph (e.g. ``tf.data.Dataset.map``), the graph twin is used.
+    """
+
+    def __init__(self, xla: Any, graph: Any, signature: list[tf.TensorSpec]) -> None:
+        self._xla: _Compiled | None = _Compiled(xla, signature)
+        self._graph = _Compiled(graph, signature)
         self._checked = False
 
     def __call__(self, *args: Any) -> Any:
@@ -390,9 +416,9 @@ def _function(fn: Callable[..., Any], signature: list[Any], model: keras.Model) 
     """``tf.function`` of ``fn`` with ``signature``, XLA-compiled when :func:`_use_xla` says so."""
     graph = tf.function(fn, input_signature=signature, autograph=False)
     if not _use_xla(model):
-        return graph
+        return _Compiled(graph, signature)
     xla = tf.function(fn, input_signature=signature, autograph=False, jit_compile=True)
-    return _XlaOrGraph(xla, graph)
+    return _XlaOrGraph(xla, graph, signature)
 
 
 def _compiled(model: keras.Model, key: tuple[Any, ...], build: Callable[[Any], Any]) -> Any:

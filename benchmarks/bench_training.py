@@ -14,9 +14,11 @@ default), batch ``BATCH_SIZE`` (100), SGD(0.1, momentum 0.5) for everybody:
 Each is timed for one epoch after a warm-up epoch, interleaved: ``--fit-repeats``
 (9) epochs for the Keras and bare loops, the first ``--repeats`` (5) rounds for
 ART (45 s an epoch). Ratios are to the clean ``fit()`` epoch of the same round.
-Keras' ``fit()`` on 2 cores runs some epochs on one core only (wall ≈ CPU
-time, about 26 ms a step for the clean model), clean and adversarial alike, so
-the wall-clock ratio is noisy; the extra rounds and the CPU time tame that.
+Keras' ``fit()`` on NumPy arrays (the clean row) runs some epochs on one core
+only on 2 cores (wall ≈ CPU time, about 26 ms a step): its autotuned
+``tf.data`` pipeline. ``AdversarialModel.fit`` feeds arrays through
+``advkeras.training.array_dataset`` (autotuning off) and does not. The clean
+wall-clock times are therefore noisy; the extra rounds and the CPU time tame that.
 
 Run: ``python benchmarks/bench_training.py [--repeats 5]``.
 """

@@ -568,3 +568,60 @@ def test_lbfgs_leaves_examples_already_in_the_target_class(two_class_model):
     result = attacks.lbfgs_attack(two_class_model, x, pred)
     np.testing.assert_array_equal(result.x_adv, x)
     assert result.success.all() and np.all(result.l2 == 0) and np.all(np.isnan(result.c))
+
+
+# --------------------------------------------------------------------------- XLA or graph runtime
+
+
+class _HostScale(keras.layers.Layer):
+    """Multiplies by 1.0 computed on the host (``tf.numpy_function``): an op XLA cannot compile."""
+
+    def call(self, x):
+        one = tf.numpy_function(lambda: np.float32(1.0), [], tf.float32, stateful=False)
+        return x * tf.reshape(one, [])
+
+
+def test_xla_is_used_for_dense_models_and_not_for_convolutions(monkeypatch):
+    monkeypatch.delenv(attacks.JIT_ENV_VAR, raising=False)
+    dense = _dense(K)
+    conv = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(2, 3),
+            keras.layers.Flatten(),
+            keras.layers.Dense(K),
+        ]
+    )
+    assert attacks._use_xla(dense) and not attacks._use_xla(conv)
+    monkeypatch.setenv(attacks.JIT_ENV_VAR, "0")
+    assert not attacks._use_xla(dense)
+    monkeypatch.setenv(attacks.JIT_ENV_VAR, "1")
+    assert attacks._use_xla(conv)
+
+
+def test_fgsm_falls_back_to_the_graph_runtime_when_xla_cannot_compile(monkeypatch):
+    monkeypatch.setenv(attacks.JIT_ENV_VAR, "1")
+    model = keras.Sequential([keras.Input((D,)), _HostScale(), keras.layers.Dense(1)])
+    w = np.array([[1.0], [-2.0], [0.5], [-0.1], [3.0]], np.float32)
+    model.set_weights([w, np.zeros(1, np.float32)])
+    x = np.full((4, D), 0.5, np.float32)
+    y = np.array([1, 0, 1, 0])
+    x_adv = attacks.fgsm(model, x, y, eps=0.1)
+    # logistic regression: FGSM is x − ε·y±·sign(w), with y± in {−1, +1}
+    y_pm = np.where(y == 1, 1.0, -1.0)[:, None]
+    np.testing.assert_allclose(x_adv, x - 0.1 * y_pm * np.sign(w[:, 0]), atol=1e-6)
+    (fn,) = [f for key, f in attacks._COMPILED[model].items() if key[0] == "fgsm"]
+    assert isinstance(fn, attacks._XlaOrGraph) and fn._xla is None  # switched for good
+
+
+def test_xla_and_graph_runtime_give_the_same_examples_on_a_linear_model(monkeypatch):
+    model = _dense(K)
+    _random_weights(model, seed=3)
+    x = np.random.default_rng(0).uniform(size=(64, D)).astype(np.float32)
+    y = np.arange(64) % K
+    results = []
+    for flag in ("1", "0"):
+        monkeypatch.setenv(attacks.JIT_ENV_VAR, flag)
+        attacks._COMPILED.pop(model, None)
+        results.append(attacks.fgsm(model, x, y, eps=0.2, clip=(0.0, 1.0)))
+    np.testing.assert_array_equal(results[0], results[1])
