@@ -116,7 +116,7 @@ def _single_input(x: Any) -> tf.Tensor:
 
 
 def _in_memory(a: Any) -> bool:
-    """A NumPy array (or array-like with a shape) that Keras would slice itself."""
+    """A NumPy array or a dense tensor: data that Keras would slice into batches itself."""
     return isinstance(a, np.ndarray) or (
         isinstance(a, tf.Tensor) and not isinstance(a, tf.RaggedTensor | tf.SparseTensor)
     )
@@ -389,8 +389,13 @@ class AdversarialModel(keras.Model):
             if (
                 isinstance(validation_data, tuple | list)
                 and len(validation_data) in (2, 3)
-                and all(v is None or _in_memory(v) for v in validation_data)
                 and _in_memory(validation_data[0])
+                and _in_memory(validation_data[1])
+                and (
+                    len(validation_data) == 2
+                    or validation_data[2] is None
+                    or _in_memory(validation_data[2])
+                )
                 and kwargs.get("validation_steps") is None
             ):
                 val_size = kwargs.pop("validation_batch_size", None) or size
