@@ -58,15 +58,18 @@ def _batched(fn: Callable[[Any, Any], Any], x: np.ndarray, y: np.ndarray) -> np.
     return out
 
 
-def limit_method(model: Any, kind: str, *, jit: bool) -> Method:
-    """A bare compiled forward + backward pass to the input, plus the sign step and clip."""
+def fgsm_step(model: Any, kind: str) -> Callable[[Any, Any], Any]:
+    """The least work FGSM can do on one batch: forward + backward to the input, sign step, clip.
+
+    A plain Python function of ``(xb, yb)``: the limit compiles it, the memory
+    benchmark counts the tensors of its graph.
+    """
     import tensorflow as tf
 
     from advkeras.losses import per_example_loss
 
     loss_fn = per_example_loss(kind)
 
-    @tf.function(jit_compile=jit)
     def step(xb: tf.Tensor, yb: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             tape.watch(xb)
@@ -74,6 +77,14 @@ def limit_method(model: Any, kind: str, *, jit: bool) -> Method:
         g = tape.gradient(loss, xb)
         return tf.clip_by_value(xb + c.EPS * tf.sign(g), 0.0, 1.0)
 
+    return step
+
+
+def limit_method(model: Any, kind: str, *, jit: bool) -> Method:
+    """A bare compiled forward + backward pass to the input, plus the sign step and clip."""
+    import tensorflow as tf
+
+    step = tf.function(fgsm_step(model, kind), jit_compile=jit)
     return lambda x, y: _batched(lambda xb, yb: step(xb, yb).numpy(), x, y)
 
 

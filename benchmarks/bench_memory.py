@@ -26,20 +26,18 @@ import sys
 from typing import Any
 
 import _common as c
+import bench_fgsm
+import bench_training
 
 FGSM_METHODS_MEASURED = (
-    "limit: forward+backward (XLA)",
-    "forward+backward, tf.function, no XLA",
-    "advkeras.fgsm",
-    "CleverHans FGM, eager (tutorial)",
-    "ART FastGradientMethod",
-    "Foolbox FGSM",
+    bench_fgsm.LIMIT,
+    bench_fgsm.LIMIT_GRAPH,
+    bench_fgsm.ADVKERAS,
+    bench_fgsm.CH_EAGER,
+    bench_fgsm.ART,
+    bench_fgsm.FOOLBOX,
 )
-TRAINING_METHODS_MEASURED = (
-    "clean model, fit()",
-    "advkeras AdversarialModel, fit()",
-    "ART AdversarialTrainer (FGSM, ratio 0.5)",
-)
+TRAINING_METHODS_MEASURED = (bench_training.CLEAN, bench_training.ADVKERAS, bench_training.ART)
 MB = 1e6
 _SKIP_OPS = {"Placeholder", "ReadVariableOp", "VarHandleOp", "Const", "NoOp", "Identity"}
 
@@ -48,17 +46,7 @@ def one_batch_tensor_bytes(model: Any, kind: str) -> int:
     """Bytes of all tensors one batch's forward + backward pass to the input produces."""
     import tensorflow as tf
 
-    from advkeras.losses import per_example_loss
-
-    loss_fn = per_example_loss(kind)
-
-    def step(xb: tf.Tensor, yb: tf.Tensor) -> tf.Tensor:
-        with tf.GradientTape() as tape:
-            tape.watch(xb)
-            loss = tf.reduce_sum(loss_fn(yb, model(xb, training=False)))
-        g = tape.gradient(loss, xb)
-        return tf.clip_by_value(xb + c.EPS * tf.sign(g), 0.0, 1.0)
-
+    step = bench_fgsm.fgsm_step(model, kind)
     x_spec = tf.TensorSpec((c.BATCH_SIZE, *model.input_shape[1:]), tf.float32)
     y_spec = tf.TensorSpec((c.BATCH_SIZE,), tf.int64)
     graph = tf.function(step).get_concrete_function(x_spec, y_spec).graph
@@ -74,8 +62,6 @@ def one_batch_tensor_bytes(model: Any, kind: str) -> int:
 
 def child_fgsm(model_name: str, method: str) -> dict[str, Any]:
     """Peak RSS of one FGSM method over the 10,000 test images, in this process."""
-    import bench_fgsm
-
     _, _, x, y = c.mnist(c.flatten_for(model_name))
     model = c.build_model(model_name, seed=0)
     kind = c.output_kind(model)
@@ -94,8 +80,6 @@ def child_fgsm(model_name: str, method: str) -> dict[str, Any]:
 
 def child_training(method: str) -> dict[str, Any]:
     """Peak RSS of one training epoch, in this process."""
-    import bench_training
-
     x, y, _, _ = c.mnist(flatten=True)
     epoch = bench_training.make_method(method)
     epoch(x[: 2 * c.BATCH_SIZE], y[: 2 * c.BATCH_SIZE])  # trace / compile on two batches
@@ -178,8 +162,6 @@ def main() -> None:
 
 
 def bench_training_model() -> str:
-    import bench_training
-
     return bench_training.MODEL
 
 

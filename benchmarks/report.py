@@ -11,21 +11,21 @@ import statistics
 from typing import Any
 
 import _common as c
+from bench_fgsm import (
+    ADVKERAS,
+    ART,
+    CH_EAGER,
+    CH_FUNCTION,
+    CH_XLA,
+    FOOLBOX,
+    LIMIT,
+    LIMIT_GRAPH,
+)
+from bench_training import ADVKERAS as ADV_FIT
+from bench_training import ART as ART_TRAINER
+from bench_training import BARE_ADV, BARE_CLEAN, CLEAN
 
-LIMIT = "limit: forward+backward (XLA)"
-LIMIT_GRAPH = "forward+backward, tf.function, no XLA"
-ADVKERAS = "advkeras.fgsm"
-CH_EAGER = "CleverHans FGM, eager (tutorial)"
-CH_FUNCTION = "CleverHans FGM in tf.function"
-CH_XLA = "CleverHans FGM in tf.function(jit_compile=True)"
-ART = "ART FastGradientMethod"
-FOOLBOX = "Foolbox FGSM"
 DOC_CALLED_PEERS = (CH_EAGER, ART, FOOLBOX)
-CLEAN = "clean model, fit()"
-ADV_FIT = "advkeras AdversarialModel, fit()"
-ART_TRAINER = "ART AdversarialTrainer (FGSM, ratio 0.5)"
-BARE_CLEAN = "bare clean step (tf.function loop)"
-BARE_ADV = "bare adversarial step (tf.function loop)"
 MB = 1e6
 
 TARGET_LIMIT = 1.10
