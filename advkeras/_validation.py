@@ -89,6 +89,18 @@ def check_clip(clip: Any, argument: str = "clip") -> tuple[float, float] | None:
     return low, high
 
 
+def check_finite(x: np.ndarray, argument: str = "x") -> tuple[float, float]:
+    """Refuse a non-empty array holding NaN or ±inf; return its (min, max).
+
+    ``np.min`` and ``np.max`` propagate NaN and reach ±inf, so no temporary
+    array the size of ``x`` is made (``np.isfinite`` would make one).
+    """
+    x_min, x_max = float(np.min(x)), float(np.max(x))
+    if not (math.isfinite(x_min) and math.isfinite(x_max)):
+        raise invalid(argument, "finite values", "an array containing NaN or inf")
+    return x_min, x_max
+
+
 def check_inputs_in_clip(
     x: np.ndarray, clip: tuple[float, float] | None, argument: str = "x"
 ) -> None:
@@ -96,10 +108,7 @@ def check_inputs_in_clip(
     if clip is None or x.size == 0:
         return
     low, high = clip
-    x_min, x_max = float(np.min(x)), float(np.max(x))
-    # min and max propagate NaN and reach ±inf: no temporary array the size of x.
-    if not (math.isfinite(x_min) and math.isfinite(x_max)):
-        raise invalid(argument, "finite values", "an array containing NaN or inf")
+    x_min, x_max = check_finite(x, argument)
     tol = 1e-6 * max(1.0, high - low)
     if x_min < low - tol or x_max > high + tol:
         hint = ""

@@ -54,6 +54,7 @@ from advkeras._validation import (
     check_clip,
     check_eps,
     check_epsilons,
+    check_finite,
     check_inputs_in_clip,
     check_norm,
     check_positive_int,
@@ -181,10 +182,8 @@ def _as_array(x: Any, argument: str = "x") -> np.ndarray:
 
 def _check_values(arr: np.ndarray, clip: tuple[float, float] | None, argument: str = "x") -> None:
     check_inputs_in_clip(arr, clip, argument)
-    # min and max propagate NaN and reach ±inf: no temporary array the size of x.
     if clip is None and arr.dtype.kind == "f" and arr.size:
-        if not (math.isfinite(float(np.min(arr))) and math.isfinite(float(np.max(arr)))):
-            raise invalid(argument, "finite values", "an array containing NaN or inf")
+        check_finite(arr, argument)
 
 
 def _check_tensor_values(x: tf.Tensor, clip: tuple[float, float] | None) -> None:

@@ -50,6 +50,7 @@ from advkeras._validation import (
     check_choice,
     check_clip,
     check_eps,
+    check_finite,
     check_fraction,
     check_positive_int,
     invalid,
@@ -991,8 +992,8 @@ def _as_inputs(x: Any, argument: str) -> np.ndarray:
     if not np.issubdtype(arr.dtype, np.number):
         raise invalid(argument, "a numeric array", f"dtype {arr.dtype}")
     arr = arr.astype(np.float32, copy=False)
-    if not np.all(np.isfinite(arr)):
-        raise invalid(argument, "finite values", "an array containing NaN or inf")
+    if arr.size:
+        check_finite(arr, argument)
     return arr
 
 
