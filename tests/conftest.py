@@ -1,4 +1,15 @@
-"""Shared test set-up: quiet TensorFlow logs and seed every random generator per test."""
+"""Shared test set-up: quiet TensorFlow logs, Hypothesis profiles, and a seed per test.
+
+Hypothesis profiles (``HYPOTHESIS_PROFILE`` picks one; else ``ci`` when ``CI`` is set, else
+``dev``):
+
+``ci``
+    Derandomized: the examples are a function of the test alone, so a landing never depends
+    on what was drawn. No example database is written; a failure prints its reproduction blob.
+``dev``
+    Random exploration, as Hypothesis does by default, and the reproduction blob on failure.
+    A failure found this way is fixed and then pinned with ``@example``.
+"""
 
 from __future__ import annotations
 
@@ -8,6 +19,13 @@ os.environ.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
 os.environ.setdefault("KERAS_BACKEND", "tensorflow")
 
 import pytest  # noqa: E402
+from hypothesis import settings  # noqa: E402
+
+settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+settings.register_profile("dev", print_blob=True)
+settings.load_profile(
+    os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if os.environ.get("CI") else "dev")
+)
 
 
 @pytest.fixture(autouse=True)
