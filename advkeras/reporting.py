@@ -22,12 +22,12 @@ import json
 import math
 import os
 import platform
-import tempfile
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advkeras._files import atomic_write_text
 from advkeras.profiles import Profile, get_profile
 
 VERDICTS = ("reproduced", "close", "not reproduced", "not run", "qualitative")
@@ -165,14 +165,8 @@ def save_results(
         "claims": {c.id: {**asdict(c), "profile": profile.name} for c in claims},
         "extra": extra or {},
     }
-    path = out_dir / f"{chapter}.json"
-    fd, tmp = tempfile.mkstemp(prefix=f".{chapter}-", suffix=".json", dir=out_dir)
-    with os.fdopen(fd, "w") as f:
-        json.dump(record, f, indent=1, sort_keys=True)
-        f.write("\n")
-    os.chmod(tmp, 0o644)  # mkstemp creates 0600; results files are shared like any other
-    os.replace(tmp, path)
-    return path
+    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    return atomic_write_text(out_dir / f"{chapter}.json", text)
 
 
 def load_results(directory: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:

@@ -58,8 +58,17 @@ from advkeras._validation import (
 
 PERTURBATIONS: tuple[str, ...] = ("fgsm", "sign_noise", "uniform_noise", "none")
 
+#: Version of the training code, part of every cached model's key
+#: (:mod:`advkeras.cache`). Bump it when a change to this package alters the
+#: numbers that a given configuration (model, optimizer, callbacks, ``fit``
+#: arguments, data, seed) trains to, e.g. a new order of random draws or a
+#: different loss. Changes that keep the numbers (refactors, renames,
+#: docstrings) must not bump it: trained networks are shipped with the book.
+TRAINING_VERSION = 1
+
 __all__ = [
     "PERTURBATIONS",
+    "TRAINING_VERSION",
     "AdversarialModel",
     "ExponentialDecayWithFloor",
     "MomentumSchedule",
@@ -908,6 +917,21 @@ class MomentumSchedule(keras.callbacks.Callback):
         if self.end_epoch < self.start_epoch:
             raise invalid("end_epoch", f"an integer >= start_epoch={start_epoch}", end_epoch)
         self._current: float | None = None
+
+    def get_config(self) -> dict[str, Any]:
+        """The schedule's parameters (part of a cached model's key, see :mod:`advkeras.cache`).
+
+        Example:
+
+        >>> MomentumSchedule(end=0.9).get_config()["end"]
+        0.9
+        """
+        return {
+            "start": self.start,
+            "end": self.end,
+            "start_epoch": self.start_epoch,
+            "end_epoch": self.end_epoch,
+        }
 
     def momentum_at(self, epoch: int) -> float:
         """The momentum of epoch ``epoch`` (counted from 1)."""

@@ -227,7 +227,7 @@ def test_cached_model_rejects_non_models(tmp_path, monkeypatch):
     monkeypatch.setenv("ADVKERAS_CACHE_DIR", str(tmp_path))
     with pytest.raises(ValueError, match="build_and_train"):
         cache.cached_model({"name": "x"}, lambda: "not a model", verbose=False)
-    assert not list(tmp_path.glob("*.keras"))
+    assert list(tmp_path.iterdir()) == []  # no entry, no temporary folder
 
 
 # --------------------------------------------------------------------------- reporting
@@ -258,6 +258,17 @@ def test_claims_table_and_results_file(tmp_path):
     assert record["claims"]["C1"]["verdict"] == "reproduced"
     assert set(record["claims"]["C1"]) >= {"paper", "ours", "unit", "profile", "verdict"}
     assert reporting.load_results(tmp_path)["99_test"]["claims"]["F1"]["ours"] is None
+
+
+def test_failed_results_write_keeps_the_old_file_and_leaves_no_temporary(tmp_path):
+    prof = profiles.get_profile("book")
+    claims = [reporting.Claim("C1", "softmax, FGSM ε=.25", "error", 99.9, 99.5)]
+    path = reporting.save_results("99_test", claims, prof, directory=tmp_path)
+    before = path.read_bytes()
+    with pytest.raises(TypeError):
+        reporting.save_results("99_test", claims, prof, extra={"x": object()}, directory=tmp_path)
+    assert path.read_bytes() == before
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["99_test.json"]
 
 
 def test_smoke_results_never_go_to_the_book(tmp_path, monkeypatch):

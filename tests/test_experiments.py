@@ -6,6 +6,11 @@ epoch) and a temporary cache folder, so the whole module stays fast.
 
 from __future__ import annotations
 
+import functools
+import inspect
+import subprocess
+import sys
+import textwrap
 from pathlib import Path
 from typing import Any
 
@@ -13,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import cache, experiments, losses, profiles, training
+from advkeras import cache, experiments, losses, models, profiles, training
 
 MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
 needs_mnist = pytest.mark.skipif(
@@ -59,6 +64,12 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     return specs
 
 
+def _layer(spec: dict[str, Any], name: str) -> dict[str, Any]:
+    """The config of layer ``name`` in a recorded spec's model."""
+    (layer,) = [la for la in spec["model"]["config"]["layers"] if la["config"]["name"] == name]
+    return layer["config"]
+
+
 def _weights_equal(a: keras.Model, b: keras.Model) -> bool:
     wa, wb = a.get_weights(), b.get_weights()
     return len(wa) == len(wb) and all(np.array_equal(x, y) for x, y in zip(wa, wb, strict=True))
@@ -83,7 +94,7 @@ def test_maxout_second_call_hits_cache_with_same_weights_and_history(cache_dir, 
     assert [layer.name for layer in second.layers if layer.weights] == ["h0", "h1", "y"]
     assert second.get_layer("h0").units == TINY.maxout_units
     assert losses.infer_output_kind(second) == "probabilities"
-    assert len(list(cache_dir.glob("maxout8-*.keras"))) == 1
+    assert len(list(cache_dir.glob("maxout8-*/model.keras"))) == 1
 
 
 @needs_mnist
@@ -96,7 +107,7 @@ def test_adversarial_maxout_is_a_separate_base_model_with_adversarial_history(ca
     assert "adv_loss" in adv.advkeras_history  # trained on J(x + eta) too
     assert "adv_loss" not in clean.advkeras_history
     assert not _weights_equal(clean, adv)
-    assert len(list(cache_dir.glob("maxout8-fgsm-*.keras"))) == 1
+    assert len(list(cache_dir.glob("maxout8-fgsm-*/model.keras"))) == 1
     again = experiments.maxout(TINY, adversarial=True)
     assert again.advkeras_cache_hit and _weights_equal(adv, again)
 
@@ -225,13 +236,149 @@ def test_conv_maxout_cache_key_depends_on_the_data(recorded):
     assert keys[0] == keys[1] and len(set(keys)) == 6
 
 
+def test_key_follows_the_defaults_that_train(recorded):
+    """A changed default of the builder, the optimizer, a callback or fit() is a new network."""
+    experiments.maxout(TINY)
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setitem(models.maxout_mlp.__kwdefaults__, "dropout", (0.2, 0.5, 0.4))
+        experiments.maxout(TINY)
+        assert _layer(recorded[-1], "drop_h1")["rate"] == 0.4
+        mp.setitem(models.maxout_mlp.__kwdefaults__, "max_norm", 2.0)
+        experiments.maxout(TINY)
+        mp.setattr(training.paper_sgd, "__defaults__", (0.05, 1.000004, 1e-6, 0.5))
+        experiments.maxout(TINY)
+        mp.setattr(training.paper_sgd, "__defaults__", (0.05, 1.00001, 1e-6, 0.5))
+        experiments.maxout(TINY)
+        mp.setattr(training.MomentumSchedule.__init__, "__defaults__", (0.5, 0.8, 1, 250))
+        experiments.maxout(TINY)
+        mp.setitem(training.fit_classifier.__kwdefaults__, "clip", (0.0, 1.0))
+        experiments.maxout(TINY)
+        mp.setattr(training, "TRAINING_VERSION", training.TRAINING_VERSION + 1)
+        experiments.maxout(TINY)
+    keys = [cache.cache_key(spec) for spec in recorded]
+    assert len(set(keys)) == len(keys) == 8
+    experiments.maxout(TINY)  # defaults restored: the first network again
+    assert cache.cache_key(recorded[-1]) == keys[0]
+
+
+def test_key_follows_the_model_not_a_constant(recorded, monkeypatch):
+    """maxout_mlp's max_norm default was bound at definition: patching the constant trains
+    the same maxout network (same key), but conv_maxout_cifar10 reads it at build time."""
+    x, y = np.zeros((4, 32, 32, 3), "float32"), np.arange(4)
+    experiments.maxout(TINY)
+    experiments.conv_maxout_cifar10(TINY, data=(x, y))
+    experiments.softmax_regression(TINY)
+    monkeypatch.setattr(models, "PAPER_MAX_NORM", 3.0)
+    monkeypatch.setattr(experiments, "LINEAR_LR", 0.05)
+    experiments.maxout(TINY)
+    experiments.conv_maxout_cifar10(TINY, data=(x, y))
+    experiments.softmax_regression(TINY)
+    keys = [cache.cache_key(spec) for spec in recorded]
+    assert keys[0] == keys[3] and keys[1] != keys[4] and keys[2] != keys[5]
+    assert recorded[5]["optimizer"]["config"]["learning_rate"] == pytest.approx(0.05)
+
+
+KEY_IN_A_FRESH_PROCESS = textwrap.dedent(
+    """
+    from advkeras import cache, experiments
+    specs = []
+    experiments.cached_model = lambda spec, build_and_train: specs.append(spec)
+    experiments.maxout("smoke", units=8, adversarial=True)
+    experiments.rbf("smoke")
+    print(" ".join(cache.cache_key(spec) for spec in specs))
+    """
+)
+
+
+def test_keys_are_the_same_in_another_process(recorded):
+    # this process has built many models and optimizers before: Keras' automatic
+    # names (dense_7, sgd_3...) differ from a fresh process's, the keys must not
+    for _ in range(2):
+        experiments.softmax_regression(TINY)
+        experiments.maxout("smoke", units=8, adversarial=True)
+        experiments.rbf("smoke")
+    here = [cache.cache_key(spec) for spec in recorded]
+    assert here[1:3] == here[4:6]
+    fresh = subprocess.run(
+        [sys.executable, "-c", KEY_IN_A_FRESH_PROCESS],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=300,
+    ).stdout.split()
+    assert fresh == here[1:3]
+
+
+@needs_mnist
+def test_the_key_describes_the_objects_that_train(monkeypatch):
+    """The model, optimizer and callbacks in the key are the ones fitted, and the key's fit
+    settings are the arguments fit_classifier receives, with its defaults for the others."""
+    trained: dict[str, Any] = {}
+    real_fit = training.fit_classifier
+
+    def fake_cached_model(spec: dict[str, Any], build_and_train: Any) -> Any:
+        trained["spec"] = spec
+        return build_and_train()
+
+    @functools.wraps(real_fit)
+    def fake_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> Any:
+        trained.update(model=model, **kwargs)
+        return model
+
+    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
+    monkeypatch.setattr(training, "fit_classifier", fake_fit)
+    experiments.maxout(TINY, adversarial=True, l1=0.001)
+    spec = trained["spec"]
+    assert cache.keras_config(trained["model"]) == spec["model"]
+    assert cache.keras_config(trained["optimizer"]) == spec["optimizer"]
+    assert [cache.keras_config(c) for c in trained["callbacks"]] == spec["callbacks"]
+    defaults = {k: p.default for k, p in inspect.signature(real_fit).parameters.items()}
+    not_settings = {"model", "x", "y", "validation_data", "optimizer", "callbacks", "verbose"}
+    assert set(spec["fit"]) == set(defaults) - not_settings
+    expected = {k: trained.get(k, defaults[k]) for k in spec["fit"]}
+    assert cache.canonical_json(expected) == cache.canonical_json(spec["fit"])
+    assert spec["fit"]["l1"] == ("h0", 0.001) and spec["fit"]["adversarial"] is True
+
+
+@needs_mnist
+@pytest.mark.parametrize("recipe", ["maxout", "rbf"])
+def test_recipes_train_exactly_as_the_original_procedure(cache_dir, recipe):
+    """The old recipe: load the data, seed, build, fit (maxout: fit's default paper_sgd and
+    MomentumSchedule; rbf: centres set in build). The cached recipe must give the same weights."""
+    s = experiments.mnist(TINY)
+    model = experiments.maxout(TINY) if recipe == "maxout" else experiments.rbf(TINY)
+    keras.utils.set_random_seed(0)  # the original order: data, seed, build, fit
+    if recipe == "maxout":
+        ref = models.maxout_mlp(TINY.maxout_units, TINY.maxout_pieces, top="softmax", seed=0)
+        kwargs = {"epochs": TINY.epochs_maxout, "eps": 0.0, "patience": TINY.patience}
+    else:
+        ref = models.rbf_network()
+        ref.get_layer("rbf").init_centers(s.x_train, s.y_train, fit_beta=True)
+        optimizer = keras.optimizers.SGD(
+            experiments.LINEAR_LR, momentum=experiments.LINEAR_MOMENTUM
+        )
+        kwargs = {"epochs": TINY.epochs_rbf, "eps": experiments.MNIST_EPS, "optimizer": optimizer}
+    ref = training.fit_classifier(
+        ref,
+        s.x_train,
+        s.y_train,
+        validation_data=(s.x_val, s.y_val),
+        batch_size=TINY.batch_size,
+        seed=0,
+        verbose=0,
+        **kwargs,
+    )
+    assert _weights_equal(model, ref)
+    assert model.advkeras_history == ref.advkeras_history
+
+
 def test_profile_by_name_and_environment(recorded, monkeypatch):
     monkeypatch.setenv(profiles.ENV_VAR, "paper")
     experiments.maxout()
     experiments.maxout(profile="smoke")
-    assert recorded[0]["profile"] == "paper" and recorded[0]["model"]["units"] == 240
-    assert recorded[0]["training"]["patience"] == 100
-    assert recorded[1]["profile"] == "smoke" and recorded[1]["model"]["units"] == 32
+    assert recorded[0]["profile"] == "paper" and _layer(recorded[0], "h0")["units"] == 240
+    assert recorded[0]["fit"]["patience"] == 100
+    assert recorded[1]["profile"] == "smoke" and _layer(recorded[1], "h0")["units"] == 32
 
 
 # --------------------------------------------------------------------------- checks and helpers
