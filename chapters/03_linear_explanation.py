@@ -23,12 +23,30 @@
 # and softmax regression.
 
 # %%
-try:
-    import advkeras
-except ImportError:  # e.g. on Colab: the book's package and the glue() of the rendered book
-    # %pip install -q advkeras myst-nb
-    # (or, from the repository: %pip install -q "advkeras @ git+https://github.com/advkeras/advkeras")
-    import advkeras
+# Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
+# was executed with (to become "advkeras==<version>" once advkeras is released on PyPI), and
+# myst-nb for glue(). TensorFlow, Keras and NumPy are Colab's own and stay as they are. If pip
+# reports that it upgraded a package that was already imported, restart the session.
+import os
+import subprocess
+import sys
+
+ADVKERAS_REV = "cf347e6e6cb9a0f45f43c2f2f6da0b9b7fcd44ef"
+ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
+override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
+if override or "google.colab" in sys.modules:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", override or ADVKERAS, "myst-nb"])
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import advkeras
+
+print(f"Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, Keras {keras.__version__},")
+print(f"NumPy {np.__version__}, advkeras {advkeras.__version__}")
+gpus = tf.config.list_physical_devices("GPU")
+print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow runs on the CPU")
 
 # %%
 import keras

@@ -12,8 +12,16 @@ written to a temporary file that is then renamed. Its metadata gets::
     "advkeras": {"profile": "book", "advkeras_version": "0.1.0",
                  "executed": "2025-01-01T12:00:00+00:00", "seconds": 123.4}
 
-On an error the original file is left untouched. The script goes on with the next notebook,
-prints the failing cell, and exits with status 1 at the end.
+On an error the original file is left untouched (but for the revision stamp below). The script
+goes on with the next notebook, prints the failing cell, and exits with status 1 at the end.
+
+Before executing anything, the script pins the book to the commit it is executed at: the set-up
+cell that every chapter opens with (the one that installs advkeras on Colab) holds one line
+``ADVKERAS_REV = "<40 hex digits>"``, and that line is set to ``git rev-parse HEAD`` in every
+notebook in the folders of the given notebooks and in their paired jupytext ``.py`` files, so
+that the cell stays identical across chapters. Nothing else in those files changes. Commit
+advkeras before re-executing: the pin names HEAD, not the working tree. ``--stamp-only`` sets
+the line without executing anything.
 """
 
 from __future__ import annotations
@@ -21,17 +29,27 @@ from __future__ import annotations
 import argparse
 import datetime as dt
 import os
+import re
+import subprocess
 import sys
-import tempfile
 import time
+from collections.abc import Iterable
 from pathlib import Path
 
 import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from advkeras._files import atomic_write_text
+
 DEFAULT_TIMEOUT = 3600
 KERNEL_NAME = "python3"
+# What C++ code writes straight to file descriptors 1 and 2 (TensorFlow's start-up logging, which
+# TF_CPP_MIN_LOG_LEVEL does not silence) goes to this script's terminal, not into the notebook.
+# Python's own print() and warnings are still recorded.
+KERNEL_ARGS = ["--IPKernelApp.capture_fd_output=False"]
+ROOT = Path(__file__).resolve().parents[1]
+REV_LINE = re.compile(r'^ADVKERAS_REV = "[0-9a-f]*"$', re.MULTILINE)
 
 
 def advkeras_version() -> str:
@@ -41,6 +59,72 @@ def advkeras_version() -> str:
     except ImportError:  # pragma: no cover - advkeras is installed in the venv
         return "unknown"
     return str(advkeras.__version__)
+
+
+def git_head(repo: Path = ROOT) -> str | None:
+    """``git rev-parse HEAD`` of ``repo``, or ``None`` outside a git checkout."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "rev-parse", "--verify", "HEAD^{commit}"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return None
+    return done.stdout.strip()
+
+
+def advkeras_is_dirty(repo: Path = ROOT) -> bool:
+    """Whether the package sources differ from HEAD (so HEAD is not what gets executed)."""
+    try:
+        done = subprocess.run(
+            ["git", "-C", str(repo), "status", "--porcelain", "--", "advkeras", "pyproject.toml"],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    except (OSError, subprocess.CalledProcessError):
+        return False
+    return bool(done.stdout.strip())
+
+
+def stamp_revision(notebooks: Iterable[Path], rev: str) -> list[Path]:
+    """Set ``ADVKERAS_REV = "<rev>"`` in the set-up cell of every chapter next to ``notebooks``.
+
+    Every ``.ipynb`` in the folders of ``notebooks`` and its paired ``.py`` (same stem) is
+    looked at; only a file whose first code cell has an ``ADVKERAS_REV = "..."`` line is changed,
+    and only that line. Outputs are untouched.
+
+    Args:
+        notebooks: the notebooks about to be executed.
+        rev: the 40-hex commit to pin.
+
+    Returns:
+        The files that changed.
+    """
+    if not re.fullmatch(r"[0-9a-f]{40}", rev):
+        raise ValueError(f"not a full commit hash: {rev!r}")
+    line = f'ADVKERAS_REV = "{rev}"'
+    changed: list[Path] = []
+    for folder in sorted({p.resolve().parent for p in notebooks}):
+        for ipynb in sorted(folder.glob("*.ipynb")):
+            nb = nbformat.read(ipynb, as_version=4)
+            cell = next((c for c in nb.cells if c.cell_type == "code"), None)
+            if cell is not None and REV_LINE.search(cell.source):
+                source = REV_LINE.sub(line, cell.source)
+                if source != cell.source:
+                    cell.source = source
+                    atomic_write_text(ipynb, nbformat.writes(nb) + "\n")
+                    changed.append(ipynb)
+            paired = ipynb.with_suffix(".py")
+            if paired.is_file():
+                text = paired.read_text(encoding="utf-8")
+                stamped = REV_LINE.sub(line, text, count=1)
+                if stamped != text:
+                    atomic_write_text(paired, stamped)
+                    changed.append(paired)
+    return changed
 
 
 def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT) -> float:
@@ -63,6 +147,7 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT
         nb,
         timeout=timeout,
         kernel_name=KERNEL_NAME,
+        extra_arguments=KERNEL_ARGS,
         allow_errors=False,
         record_timing=False,
         resources={"metadata": {"path": str(path.parent.resolve())}},
@@ -77,14 +162,7 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT
         "seconds": round(seconds, 1),
     }
     nbformat.validate(nb)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.stem}-", suffix=".ipynb", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            nbformat.write(nb, f)
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    atomic_write_text(path, nbformat.writes(nb) + "\n")
     return seconds
 
 
@@ -95,8 +173,27 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument(
         "--timeout", type=int, default=DEFAULT_TIMEOUT, help="seconds per cell (default 3600)"
     )
+    parser.add_argument(
+        "--stamp-only",
+        action="store_true",
+        help="only pin the chapters' set-up cells to git HEAD; execute nothing",
+    )
     args = parser.parse_args(argv)
     profile = os.environ.get("ADVKERAS_PROFILE", "").strip() or "book"
+
+    rev = git_head()
+    if rev is None:
+        print("not a git checkout: the set-up cells keep their ADVKERAS_REV", file=sys.stderr)
+    else:
+        if advkeras_is_dirty():
+            print(
+                f"warning: advkeras has uncommitted changes, but the chapters pin {rev[:12]}",
+                file=sys.stderr,
+            )
+        for path in stamp_revision(args.notebooks, rev):
+            print(f"{os.path.relpath(path)}: ADVKERAS_REV = {rev}", flush=True)
+    if args.stamp_only:
+        return 0 if rev is not None else 1
 
     failed: list[str] = []
     total = 0.0

@@ -67,4 +67,4 @@ def test_wheel_contains_the_package_and_its_type_marker(tmp_path):
     assert not any(n.startswith(("tests/", "chapters/", "benchmarks/")) for n in names)
     metadata = next(n for n in names if n.endswith("METADATA"))
     text = zipfile.ZipFile(wheel).read(metadata).decode()
-    assert "Requires-Dist: tensorflow>=2.16" in text and "Requires-Dist: keras>=3" in text
+    assert "Requires-Dist: tensorflow>=2.20.0" in text and "Requires-Dist: keras>=3.13.2" in text
