@@ -56,7 +56,7 @@ lint: $(STAMP)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
 
 unit: $(STAMP) $(MNIST_STAMP)
-	$(PY) -m pytest -q tests
+	$(PY) -m pytest -q --doctest-modules advkeras tests
 
 chapters: $(STAMP) $(MNIST_STAMP)
 	ADVKERAS_PROFILE=smoke ADVKERAS_CACHE_DIR=$(CURDIR)/.cache/smoke-models \
