@@ -78,7 +78,7 @@ $(COLAB_BASE): $(COLAB_CONSTRAINTS)
 
 # The chapters' first cell, run as a script, installs advkeras from this checkout (instead of
 # the pinned git URL) and myst-nb; afterwards every pin must still hold: the cell upgraded none.
-$(COLAB_STAMP): $(COLAB_BASE) $(SETUP_CELL) pyproject.toml $(wildcard advkeras/*.py)
+$(COLAB_STAMP): $(COLAB_BASE) $(SETUP_CELL) pyproject.toml $(wildcard advkeras/*.py advkeras/book/*.py)
 	awk '/^# %%/ { on = ($$0 == "# %%" && ++n == 1); next } on' $(SETUP_CELL) \
 	  > $(COLAB_VENV)/setup_cell.py
 	ADVKERAS_INSTALL_SOURCE=$(CURDIR) $(COLAB_PY) $(COLAB_VENV)/setup_cell.py

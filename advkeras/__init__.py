@@ -11,8 +11,10 @@ paper lives in the module named after it:
 - :mod:`advkeras.datasets`: MNIST (offline, checksum-verified) and CIFAR-10;
 - :mod:`advkeras.evaluation`: error, confidence, transfer, ensembles;
 - :mod:`advkeras.losses`: the cost J that attacks differentiate;
-- :mod:`advkeras.profiles`, :mod:`advkeras.cache`, :mod:`advkeras.reporting`,
-  :mod:`advkeras.plotting`: run budgets, the model cache, paper-vs-book tables, figures.
+- :mod:`advkeras.plotting`: the paper's figures.
+
+What only the book needs (run profiles, cached training recipes, the model
+cache, the paper-vs-book tables) lives apart, in :mod:`advkeras.book`.
 
 The public names below load their module on first use, so ``import advkeras``
 is quick and TensorFlow starts only when it is needed.
@@ -27,15 +29,12 @@ __version__ = "0.1.0"
 
 _SUBMODULES = (
     "attacks",
-    "cache",
     "datasets",
     "evaluation",
     "layers",
     "losses",
     "models",
     "plotting",
-    "profiles",
-    "reporting",
     "training",
 )
 
@@ -43,8 +42,6 @@ _NAMES = {
     "fgsm": "attacks",
     "fgsm_sweep": "attacks",
     "AdversarialModel": "training",
-    "get_profile": "profiles",
-    "cached_model": "cache",
     "load_mnist": "datasets",
     "load_cifar10": "datasets",
 }
@@ -54,21 +51,16 @@ __all__ = ["__version__", *_SUBMODULES, *_NAMES]
 if TYPE_CHECKING:  # pragma: no cover
     from advkeras import (  # noqa: F401
         attacks,
-        cache,
         datasets,
         evaluation,
         layers,
         losses,
         models,
         plotting,
-        profiles,
-        reporting,
         training,
     )
     from advkeras.attacks import fgsm, fgsm_sweep  # noqa: F401
-    from advkeras.cache import cached_model  # noqa: F401
     from advkeras.datasets import load_cifar10, load_mnist  # noqa: F401
-    from advkeras.profiles import get_profile  # noqa: F401
     from advkeras.training import AdversarialModel  # noqa: F401
 
 

@@ -385,12 +385,14 @@ class Splits(NamedTuple):
 
 
 def _resolve_profile(profile: Any) -> Any:
-    from advkeras.profiles import Profile, get_profile
+    from advkeras.book.profiles import Profile, get_profile
 
     if profile is None or isinstance(profile, str):
         return get_profile(profile)
     if not isinstance(profile, Profile):
-        raise invalid("profile", "None, a profile name or an advkeras.profiles.Profile", profile)
+        raise invalid(
+            "profile", "None, a profile name or an advkeras.book.profiles.Profile", profile
+        )
     return profile
 
 
@@ -407,7 +409,7 @@ def mnist_splits(profile: Any = None, *, flatten: bool = True) -> Splits:
     examples (``None``: all of it).
 
     Args:
-        profile: a :class:`advkeras.profiles.Profile`, a profile name, or ``None``
+        profile: a :class:`advkeras.book.profiles.Profile`, a profile name, or ``None``
             for ``$ADVKERAS_PROFILE``.
         flatten: rows of 784 (``True``) or images ``(28, 28, 1)``.
 
@@ -708,7 +710,7 @@ def load_cifar10(
             ``False``: pixels scaled to [0, 1].
         data_dir: the data root, or ``None`` for the default.
         profile: ``None`` (all 50,000 / 10,000 images), a profile name or a
-            :class:`~advkeras.profiles.Profile`: keep the first ``cifar_train`` /
+            :class:`~advkeras.book.profiles.Profile`: keep the first ``cifar_train`` /
             ``cifar_test`` images (before preprocessing, so ZCA is fitted on those).
 
     Returns:

@@ -59,7 +59,7 @@ from advkeras._validation import (
 PERTURBATIONS: tuple[str, ...] = ("fgsm", "sign_noise", "uniform_noise", "none")
 
 #: Version of the training code, part of every cached model's key
-#: (:mod:`advkeras.cache`). Bump it when a change to this package alters the
+#: (:mod:`advkeras.book.cache`). Bump it when a change to this package alters the
 #: numbers that a given configuration (model, optimizer, callbacks, ``fit``
 #: arguments, data, seed) trains to, e.g. a new order of random draws or a
 #: different loss. Changes that keep the numbers (refactors, renames,
@@ -919,7 +919,7 @@ class MomentumSchedule(keras.callbacks.Callback):
         self._current: float | None = None
 
     def get_config(self) -> dict[str, Any]:
-        """The schedule's parameters (part of a cached model's key, see :mod:`advkeras.cache`).
+        """The schedule's parameters (part of a cached model's key, see :mod:`advkeras.book.cache`).
 
         Example:
 

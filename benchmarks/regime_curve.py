@@ -32,7 +32,7 @@ def train(kind: str, epochs: int, every: int, seed: int, out: Path) -> None:
 
     from advkeras import attacks, datasets, models, training
     from advkeras._files import atomic_write_text
-    from advkeras.profiles import get_profile
+    from advkeras.book.profiles import get_profile
 
     s = datasets.mnist_splits(get_profile("book"))
     rows: list[dict[str, float]] = []

@@ -96,16 +96,10 @@ import numpy as np
 from IPython.display import Markdown
 from myst_nb import glue
 
-from advkeras import (
-    attacks,
-    datasets,
-    evaluation,
-    experiments,
-    plotting,
-    reporting,
-)
+from advkeras import attacks, datasets, evaluation, plotting
+from advkeras.book import experiments, profiles, reporting
 
-profile = advkeras.get_profile()
+profile = profiles.get_profile()
 print(profile.describe())
 keras.utils.set_random_seed(0)
 

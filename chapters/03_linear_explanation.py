@@ -55,9 +55,10 @@ import numpy as np
 from myst_nb import glue
 from scipy.stats import norm
 
-from advkeras import attacks, datasets, experiments, models, reporting, training
+from advkeras import attacks, datasets, models, training
+from advkeras.book import experiments, profiles, reporting
 
-profile = advkeras.get_profile()
+profile = profiles.get_profile()
 print(profile.describe())
 keras.utils.set_random_seed(0)
 rng = np.random.default_rng(0)

@@ -81,18 +81,10 @@ import numpy as np
 from IPython.display import display
 from myst_nb import glue
 
-from advkeras import (
-    attacks,
-    datasets,
-    evaluation,
-    experiments,
-    models,
-    plotting,
-    reporting,
-    training,
-)
+from advkeras import attacks, datasets, evaluation, models, plotting, training
+from advkeras.book import experiments, profiles, reporting
 
-profile = advkeras.get_profile()
+profile = profiles.get_profile()
 print(profile.describe())
 keras.utils.set_random_seed(0)
 
@@ -125,7 +117,7 @@ print(f"pixels strictly between .25 and .75: {100 * ambiguous:.1f} %")
 #
 # ## The two MNIST models
 #
-# Both models come from `advkeras.experiments`, which trains each of them once under the
+# Both models come from `advkeras.book.experiments`, which trains each of them once under the
 # current profile and caches it, so that every chapter attacks the same networks:
 #
 # * the **shallow softmax classifier**, i.e. softmax regression $p(y \mid x) =

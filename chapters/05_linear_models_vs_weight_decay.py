@@ -89,18 +89,10 @@ from IPython.display import Markdown, display
 from matplotlib.figure import Figure
 from myst_nb import glue
 
-from advkeras import (
-    attacks,
-    datasets,
-    evaluation,
-    experiments,
-    losses,
-    plotting,
-    reporting,
-    training,
-)
+from advkeras import attacks, datasets, evaluation, losses, plotting, training
+from advkeras.book import experiments, profiles, reporting
 
-profile = advkeras.get_profile()
+profile = profiles.get_profile()
 print(profile.describe())
 keras.utils.set_random_seed(0)
 

@@ -99,7 +99,7 @@ def test_config_never_executes_and_uses_the_bibliography() -> None:
 
 
 def test_intro_profile_table_matches_profiles() -> None:
-    from advkeras.profiles import PROFILES
+    from advkeras.book.profiles import PROFILES
 
     intro = (ROOT / "book" / "intro.md").read_text()
     for name, profile in PROFILES.items():
@@ -201,7 +201,7 @@ def test_chapter_cites_and_glues_what_it_uses(chapter: str) -> None:
 
 @pytest.mark.parametrize("chapter", CHAPTERS)
 def test_chapter_results_file_has_graded_claims(chapter: str) -> None:
-    from advkeras.reporting import VERDICTS
+    from advkeras.book.reporting import VERDICTS
 
     path = RESULTS / f"{Path(chapter).name}.json"
     assert path.is_file(), f"{path.relative_to(ROOT)} is missing: the chapter must save_results()"

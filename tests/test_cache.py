@@ -19,7 +19,8 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import _files, cache
+from advkeras import _files
+from advkeras.book import cache
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -225,7 +226,7 @@ RACE = textwrap.dedent(
     import sys, time
     from pathlib import Path
     import keras
-    from advkeras import cache
+    from advkeras.book import cache
 
     root, me = Path(sys.argv[1]), int(sys.argv[2])
 

@@ -11,7 +11,8 @@ import pytest
 import tensorflow as tf
 
 from advkeras import _validation as v
-from advkeras import cache, losses, profiles, reporting
+from advkeras import losses
+from advkeras.book import cache, profiles, reporting
 
 # --------------------------------------------------------------------------- validation
 

@@ -18,7 +18,7 @@ import numpy as np
 import pytest
 
 from advkeras import datasets
-from advkeras.profiles import get_profile
+from advkeras.book.profiles import get_profile
 
 REAL_MNIST = Path(datasets.__file__).resolve().parent.parent / "data" / "mnist"
 

@@ -1,4 +1,4 @@
-"""Tests of advkeras.experiments: cache reuse, cache keys, base models, data plumbing, checks.
+"""Tests of advkeras.book.experiments: cache reuse, cache keys, base models, data plumbing, checks.
 
 Trainings use a tiny profile (300 MNIST training images, 8-unit maxout, one
 epoch) and a temporary cache folder, so the whole module stays fast.
@@ -18,7 +18,8 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import cache, experiments, losses, models, profiles, training
+from advkeras import losses, models, training
+from advkeras.book import cache, experiments, profiles
 
 MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
 needs_mnist = pytest.mark.skipif(
@@ -280,7 +281,7 @@ def test_key_follows_the_model_not_a_constant(recorded, monkeypatch):
 
 KEY_IN_A_FRESH_PROCESS = textwrap.dedent(
     """
-    from advkeras import cache, experiments
+    from advkeras.book import cache, experiments
     specs = []
     experiments.cached_model = lambda spec, build_and_train: specs.append(spec)
     experiments.maxout("smoke", units=8, adversarial=True)

@@ -14,6 +14,34 @@ import pytest
 ROOT = Path(__file__).resolve().parent.parent
 
 
+BOOK_ONLY = ("get_profile", "cached_model", "profiles", "experiments", "cache", "reporting")
+
+
+def test_top_level_offers_the_library_and_nothing_only_the_book_needs():
+    import advkeras
+
+    listed = dir(advkeras)
+    assert not set(BOOK_ONLY) & set(listed), set(BOOK_ONLY) & set(listed)
+    for name in BOOK_ONLY:
+        assert not hasattr(advkeras, name), name
+    for name in ("attacks", "training", "layers", "models", "datasets", "evaluation", "losses"):
+        assert name in listed and getattr(advkeras, name).__name__ == f"advkeras.{name}"
+    assert "plotting" in listed
+    for name in ("fgsm", "fgsm_sweep", "AdversarialModel", "load_mnist", "load_cifar10"):
+        assert name in listed and callable(getattr(advkeras, name))
+
+
+def test_the_book_machinery_is_the_subpackage_advkeras_book():
+    from advkeras.book import cache, experiments, profiles, reporting
+
+    for recipe in ("maxout", "softmax_regression", "logistic_3v7", "rbf", "mnist", "describe"):
+        assert callable(getattr(experiments, recipe)), recipe
+    assert callable(experiments.conv_maxout_cifar10) and callable(experiments.ensemble_members)
+    assert callable(profiles.get_profile) and callable(cache.cached_model)
+    assert callable(reporting.save_results)
+    assert experiments.__name__ == "advkeras.book.experiments"
+
+
 def _readme_script() -> str:
     text = (ROOT / "README.md").read_text()
     blocks = re.findall(r"```python\n(.*?)```", text, flags=re.S)
@@ -61,8 +89,9 @@ def test_wheel_contains_the_package_and_its_type_marker(tmp_path):
     )
     (wheel,) = tmp_path.glob("advkeras-*.whl")
     names = set(zipfile.ZipFile(wheel).namelist())
-    modules = {p.name for p in (ROOT / "advkeras").glob("*.py")}
-    assert {f"advkeras/{m}" for m in modules} <= names
+    modules = {p.relative_to(ROOT).as_posix() for p in (ROOT / "advkeras").rglob("*.py")}
+    assert "advkeras/book/experiments.py" in modules
+    assert modules <= names
     assert "advkeras/py.typed" in names
     assert not any(n.startswith(("tests/", "chapters/", "benchmarks/")) for n in names)
     metadata = next(n for n in names if n.endswith("METADATA"))

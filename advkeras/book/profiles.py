@@ -14,7 +14,7 @@
 
 Example:
 
->>> from advkeras.profiles import get_profile
+>>> from advkeras.book.profiles import get_profile
 >>> get_profile("smoke").maxout_units
 32
 """

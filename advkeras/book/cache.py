@@ -1,7 +1,7 @@
 """A cache of trained models, so that a later chapter reuses an earlier chapter's network.
 
 A model is stored under a key: a hash of a JSON description (the *spec*) of
-everything that determines it. :mod:`advkeras.experiments` derives the spec
+everything that determines it. :mod:`advkeras.book.experiments` derives the spec
 from what actually trains: the built model's and optimizer's Keras configs
 (:func:`keras_config`), the callbacks, the ``fit`` arguments, the data, the
 seed and :data:`advkeras.training.TRAINING_VERSION`. Change any of them and
@@ -20,11 +20,12 @@ The cache folder is ``$ADVKERAS_CACHE_DIR``, else ``~/.cache/advkeras/models``.
 
 Example:
 
->>> import keras, advkeras
+>>> import keras
+>>> from advkeras.book import cache
 >>> def train():
 ...     model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(2)])
 ...     return model
->>> model = advkeras.cache.cached_model({"name": "doc-example", "seed": 0}, train)  # doctest: +SKIP
+>>> model = cache.cached_model({"name": "doc-example", "seed": 0}, train)  # doctest: +SKIP
 Training doc-example (not in the cache) ...
 """
 

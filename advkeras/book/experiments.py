@@ -3,7 +3,7 @@
 A chapter asks for a network by what it is, e.g. ``experiments.maxout()`` or
 ``experiments.maxout(adversarial=True)``, and gets the trained Keras classifier.
 The first call trains it under the run profile's budget (``ADVKERAS_PROFILE``:
-smoke, book or paper) and stores it with :func:`advkeras.cache.cached_model`;
+smoke, book or paper) and stores it with :func:`advkeras.book.cache.cached_model`;
 every later call with the same settings, in this chapter or a later one, loads
 it in a second. The cache key is derived from what actually trains, never
 written by hand: the built model's Keras config (layers, initializers and
@@ -21,7 +21,7 @@ Every recipe returns the *base* classifier (never the
   ``error`` keys are 1 − accuracy), also after a cache hit;
 - ``advkeras_cache_hit``: whether it came from the cache.
 
-Recipes and their budgets (fields of :class:`advkeras.profiles.Profile`):
+Recipes and their budgets (fields of :class:`advkeras.book.profiles.Profile`):
 
 =================================  ============================  ======================
 recipe                             paper                         epochs
@@ -48,7 +48,7 @@ to the same error and confidences in our trials.
 
 Example:
 
->>> from advkeras import experiments
+>>> from advkeras.book import experiments
 >>> model = experiments.maxout()  # doctest: +SKIP
 Training maxout240 (not in the cache) ...
 >>> model = experiments.maxout()  # doctest: +SKIP
@@ -77,8 +77,8 @@ from advkeras._validation import (
     check_positive_int,
     invalid,
 )
-from advkeras.cache import cached_model, keras_config
-from advkeras.profiles import Profile, get_profile
+from advkeras.book.cache import cached_model, keras_config
+from advkeras.book.profiles import Profile, get_profile
 
 __all__ = [
     "conv_maxout_cifar10",
@@ -112,7 +112,9 @@ def _profile(profile: Profile | str | None) -> Profile:
     if profile is None or isinstance(profile, str):
         return get_profile(profile)
     if not isinstance(profile, Profile):
-        raise invalid("profile", "None, a profile name or an advkeras.profiles.Profile", profile)
+        raise invalid(
+            "profile", "None, a profile name or an advkeras.book.profiles.Profile", profile
+        )
     return profile
 
 
@@ -250,7 +252,7 @@ def mnist(profile: Profile | str | None = None) -> datasets.Splits:
     A thin wrapper of :func:`advkeras.datasets.mnist_splits`, flattened to rows of 784.
 
     Args:
-        profile: a :class:`~advkeras.profiles.Profile`, a profile name, or ``None``
+        profile: a :class:`~advkeras.book.profiles.Profile`, a profile name, or ``None``
             for ``$ADVKERAS_PROFILE``.
 
     Returns:
@@ -266,7 +268,7 @@ def describe(profile: Profile | str | None = None) -> Profile:
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
 
     Returns:
-        The resolved :class:`~advkeras.profiles.Profile`.
+        The resolved :class:`~advkeras.book.profiles.Profile`.
 
     Example:
 

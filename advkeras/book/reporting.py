@@ -28,7 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from advkeras._files import atomic_write_text
-from advkeras.profiles import Profile, get_profile
+from advkeras.book.profiles import Profile, get_profile
 
 VERDICTS = ("reproduced", "close", "not reproduced", "not run", "qualitative")
 
