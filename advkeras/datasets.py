@@ -20,7 +20,7 @@ Command line (what ``make data`` runs)::
 Example:
 
 >>> from advkeras.datasets import mnist_splits  # doctest: +SKIP
->>> s = mnist_splits("smoke")  # doctest: +SKIP
+>>> s = mnist_splits(train=2000, val=500, test=500)  # doctest: +SKIP
 >>> s.x_train.shape, s.x_val.shape, s.x_test.shape  # doctest: +SKIP
 ((2000, 784), (500, 784), (500, 784))
 """
@@ -384,48 +384,59 @@ class Splits(NamedTuple):
     y_test: np.ndarray
 
 
-def _resolve_profile(profile: Any) -> Any:
-    from advkeras.book.profiles import Profile, get_profile
-
-    if profile is None or isinstance(profile, str):
-        return get_profile(profile)
-    if not isinstance(profile, Profile):
-        raise invalid(
-            "profile", "None, a profile name or an advkeras.book.profiles.Profile", profile
-        )
-    return profile
+def _check_size(n: Any, argument: str) -> int | None:
+    """``None`` (all of it) or a positive integer: how many examples of a split to keep."""
+    if n is None:
+        return None
+    if isinstance(n, bool) or not isinstance(n, int | np.integer) or n < 1:
+        raise invalid(argument, "None (all of it) or an integer >= 1", n)
+    return int(n)
 
 
-def _first(x: np.ndarray, n: int | None) -> np.ndarray:
-    return x if n is None else x[:n]
+def _first(x: np.ndarray, n: int | None, argument: str) -> np.ndarray:
+    """The first ``n`` examples of ``x`` (all for ``None``); more than ``x`` holds is an error."""
+    if n is None:
+        return x
+    if n > len(x):
+        raise invalid(argument, f"None (all of it) or an integer in [1, {len(x):,}]", n)
+    return x[:n]
 
 
-def mnist_splits(profile: Any = None, *, flatten: bool = True) -> Splits:
-    """The paper's MNIST split, cut to a run profile's sizes.
+def mnist_splits(
+    *,
+    train: int | None = None,
+    val: int | None = None,
+    test: int | None = None,
+    flatten: bool = True,
+) -> Splits:
+    """The paper's MNIST split: 50,000 training, 10,000 validation and 10,000 test images.
 
     Training is ``train[:50000]``, validation ``train[50000:]`` (as in the
     pylearn2 maxout configs), test the official 10,000 images. Each part is then
-    cut to its first ``profile.mnist_train`` / ``mnist_val`` / ``mnist_test``
-    examples (``None``: all of it).
+    cut to its first ``train`` / ``val`` / ``test`` examples.
 
     Args:
-        profile: a :class:`advkeras.book.profiles.Profile`, a profile name, or ``None``
-            for ``$ADVKERAS_PROFILE``.
+        train: how many training images to keep; ``None``: all 50,000.
+        val: how many validation images to keep; ``None``: all 10,000.
+        test: how many test images to keep; ``None``: all 10,000.
         flatten: rows of 784 (``True``) or images ``(28, 28, 1)``.
 
     Returns:
         :class:`Splits` of ``float32`` images in [0, 1] and ``int64`` labels.
+
+    Raises:
+        ValueError: a size is not ``None`` or an integer from 1 to the size of its split.
     """
-    prof = _resolve_profile(profile)
+    sizes = {
+        name: _check_size(n, name) for name, n in (("train", train), ("val", val), ("test", test))
+    }
     (x_train, y_train), (x_test, y_test) = load_mnist(flatten=flatten)
-    return Splits(
-        x_train=_first(x_train[:MNIST_TRAIN_SIZE], prof.mnist_train),
-        y_train=_first(y_train[:MNIST_TRAIN_SIZE], prof.mnist_train),
-        x_val=_first(x_train[MNIST_TRAIN_SIZE:], prof.mnist_val),
-        y_val=_first(y_train[MNIST_TRAIN_SIZE:], prof.mnist_val),
-        x_test=_first(x_test, prof.mnist_test),
-        y_test=_first(y_test, prof.mnist_test),
-    )
+    train_part = (x_train[:MNIST_TRAIN_SIZE], y_train[:MNIST_TRAIN_SIZE])
+    val_part = (x_train[MNIST_TRAIN_SIZE:], y_train[MNIST_TRAIN_SIZE:])
+    x_tr, y_tr = (_first(a, sizes["train"], "train") for a in train_part)
+    x_va, y_va = (_first(a, sizes["val"], "val") for a in val_part)
+    x_te, y_te = (_first(a, sizes["test"], "test") for a in (x_test, y_test))
+    return Splits(x_tr, y_tr, x_va, y_va, x_te, y_te)
 
 
 def three_vs_seven(x: np.ndarray, y: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
@@ -692,9 +703,10 @@ def _cifar_from_folder(folder: Path) -> tuple[np.ndarray, np.ndarray, np.ndarray
 
 def load_cifar10(
     *,
+    train: int | None = None,
+    test: int | None = None,
     preprocess: bool = True,
     data_dir: str | os.PathLike[str] | None = None,
-    profile: Any = None,
 ) -> tuple[tuple[np.ndarray, np.ndarray], tuple[np.ndarray, np.ndarray]]:
     """Load CIFAR-10 as ``float32`` NHWC images ``(N, 32, 32, 3)`` and ``int64`` labels.
 
@@ -705,17 +717,22 @@ def load_cifar10(
     ``data_dir`` without the batches is an error.
 
     Args:
+        train: how many training images to keep, the first ones; ``None``: all
+            (50,000). They are cut before preprocessing, so ZCA is fitted on those.
+        test: how many test images to keep, the first ones; ``None``: all (10,000).
         preprocess: ``True``: footnote 2's GCN (L2 norm 55) + ZCA (filter_bias 0.1)
             fitted on the (cut) training set, see :func:`preprocess_cifar10`;
             ``False``: pixels scaled to [0, 1].
         data_dir: the data root, or ``None`` for the default.
-        profile: ``None`` (all 50,000 / 10,000 images), a profile name or a
-            :class:`~advkeras.book.profiles.Profile`: keep the first ``cifar_train`` /
-            ``cifar_test`` images (before preprocessing, so ZCA is fitted on those).
 
     Returns:
         ``((x_train, y_train), (x_test, y_test))``.
+
+    Raises:
+        ValueError: a size is not ``None`` or an integer from 1 to the size of its split.
+        FileNotFoundError: ``data_dir`` holds no CIFAR-10 batches.
     """
+    n_train, n_test = _check_size(train, "train"), _check_size(test, "test")
     folder = _subfolder(data_dir, CIFAR10_FOLDER, "data_batch_1")
     if folder is not None and (folder / "data_batch_1").is_file():
         x_train, y_train, x_test, y_test = _cifar_from_folder(folder)
@@ -729,10 +746,8 @@ def load_cifar10(
         (x_train, y_train), (x_test, y_test) = keras.datasets.cifar10.load_data()
     y_train = np.asarray(y_train, dtype=np.int64).reshape(-1)
     y_test = np.asarray(y_test, dtype=np.int64).reshape(-1)
-    if profile is not None:
-        prof = _resolve_profile(profile)
-        x_train, y_train = _first(x_train, prof.cifar_train), _first(y_train, prof.cifar_train)
-        x_test, y_test = _first(x_test, prof.cifar_test), _first(y_test, prof.cifar_test)
+    x_train, y_train = _first(x_train, n_train, "train"), _first(y_train, n_train, "train")
+    x_test, y_test = _first(x_test, n_test, "test"), _first(y_test, n_test, "test")
     if preprocess:
         x_train, x_test, _ = preprocess_cifar10(x_train, x_test)
     else:

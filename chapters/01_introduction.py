@@ -73,7 +73,7 @@ import keras
 import numpy as np
 from myst_nb import glue
 
-from advkeras import attacks, datasets, evaluation, plotting
+from advkeras import attacks, evaluation, plotting
 from advkeras.book import experiments, profiles, reporting
 
 profile = profiles.get_profile()
@@ -89,7 +89,7 @@ keras.utils.set_random_seed(0)
 # chapters attack the very same network.
 
 # %%
-splits = datasets.mnist_splits(profile)
+splits = experiments.mnist(profile)
 x_test, y_test = splits.x_test, splits.y_test
 model = experiments.maxout(profile, seed=0)
 clean_error = evaluation.error_rate(model, x_test, y_test)

@@ -96,7 +96,7 @@ import numpy as np
 from IPython.display import Markdown
 from myst_nb import glue
 
-from advkeras import attacks, datasets, evaluation, plotting
+from advkeras import attacks, evaluation, plotting
 from advkeras.book import experiments, profiles, reporting
 
 profile = profiles.get_profile()
@@ -111,7 +111,7 @@ keras.utils.set_random_seed(0)
 # target class drawn at random among the nine wrong ones.
 
 # %%
-splits = datasets.mnist_splits(profile)
+splits = experiments.mnist(profile)
 x_test, y_test = splits.x_test, splits.y_test
 model = experiments.maxout(profile, seed=0)
 rng = np.random.default_rng(0)

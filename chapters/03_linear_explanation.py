@@ -79,7 +79,7 @@ rng = np.random.default_rng(0)
 # visible in the data:
 
 # %%
-splits = datasets.mnist_splits(profile)
+splits = experiments.mnist(profile)
 x_test, y_test = splits.x_test, splits.y_test
 levels = np.unique(x_test)
 step = float(np.diff(levels).min())

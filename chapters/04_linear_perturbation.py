@@ -98,7 +98,7 @@ keras.utils.set_random_seed(0)
 # and people read such images without trouble. The data agree:
 
 # %%
-splits = datasets.mnist_splits(profile)
+splits = experiments.mnist(profile)
 x_train, y_train, x_test, y_test = splits.x_train, splits.y_train, splits.x_test, splits.y_test
 near_binary = float(np.mean((x_test <= 0.1) | (x_test >= 0.9)))
 ambiguous = float(np.mean((x_test > 0.25) & (x_test < 0.75)))
@@ -544,7 +544,9 @@ print(
 # %%
 glue("ch4_gcn_std", float(55 / np.sqrt(32 * 32 * 3)), display=False)
 try:
-    (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(profile=profile)
+    (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(
+        train=profile.cifar_train, test=profile.cifar_test
+    )
     cifar_source = "CIFAR-10"
 except Exception as error:  # offline: no local copy, and the download fails
     cifar_source, cifar_reason = None, f"{type(error).__name__}: {error}"
@@ -559,7 +561,7 @@ if cifar_source is None and profile.name == "smoke":
         test_size=profile.cifar_test,
     )
     (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(
-        data_dir=folder, profile=profile
+        train=profile.cifar_train, test=profile.cifar_test, data_dir=folder
     )
     cifar_source = "random stand-in images (smoke profile)"
 print("CIFAR-10 source:", cifar_source)

@@ -105,7 +105,7 @@ keras.utils.set_random_seed(0)
 # numbers of this section are measured on the 3s and 7s of the test set.
 
 # %%
-splits = datasets.mnist_splits(profile)
+splits = experiments.mnist(profile)
 x37_train, y37_train = datasets.three_vs_seven(splits.x_train, splits.y_train)
 x37, y37 = datasets.three_vs_seven(splits.x_test, splits.y_test)
 eps, alpha = experiments.MNIST_EPS, experiments.PAPER_ALPHA

