@@ -11,7 +11,8 @@ paper lives in the module named after it:
 - :mod:`advkeras.datasets`: MNIST (offline, checksum-verified) and CIFAR-10;
 - :mod:`advkeras.evaluation`: error, confidence, transfer, ensembles;
 - :mod:`advkeras.losses`: the cost J that attacks differentiate;
-- :mod:`advkeras.plotting`: the paper's figures.
+- :mod:`advkeras.plotting`: the paper's figures;
+- :mod:`advkeras.environment`: the environment variables advkeras reads.
 
 What only the book needs (run profiles, cached training recipes, the model
 cache, the paper-vs-book tables) lives apart, in :mod:`advkeras.book`.
@@ -30,6 +31,7 @@ __version__ = "0.1.0"
 _SUBMODULES = (
     "attacks",
     "datasets",
+    "environment",
     "evaluation",
     "layers",
     "losses",
@@ -52,6 +54,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from advkeras import (  # noqa: F401
         attacks,
         datasets,
+        environment,
         evaluation,
         layers,
         losses,

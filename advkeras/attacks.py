@@ -50,6 +50,7 @@ import numpy as np
 import scipy.optimize
 import tensorflow as tf
 
+from advkeras import environment
 from advkeras._validation import (
     check_clip,
     check_eps,
@@ -334,7 +335,6 @@ def _log_target_probability(out: tf.Tensor, target: tf.Tensor, kind: str) -> tf.
 # --------------------------------------------------------------------------- compiled functions
 
 
-JIT_ENV_VAR = "ADVKERAS_JIT_COMPILE"
 _XLA_ERRORS = (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError)
 
 
@@ -349,7 +349,7 @@ def _use_xla(model: keras.Model) -> bool:
     any convolution layer stays in the graph runtime. ``ADVKERAS_JIT_COMPILE=1``
     or ``0`` overrides the choice.
     """
-    env = os.environ.get(JIT_ENV_VAR, "").strip()
+    env = os.environ.get(environment.JIT_COMPILE, "").strip()
     if env in ("0", "1"):
         return env == "1"
     layers = model._flatten_layers(include_self=False, recursive=True)

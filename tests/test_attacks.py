@@ -13,7 +13,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
-from advkeras import attacks, losses
+from advkeras import attacks, environment, losses
 
 D, K = 5, 3
 FAST = settings(max_examples=25, deadline=None)
@@ -602,7 +602,7 @@ class _HostScale(keras.layers.Layer):
 
 
 def test_xla_is_used_for_dense_models_and_not_for_convolutions(monkeypatch):
-    monkeypatch.delenv(attacks.JIT_ENV_VAR, raising=False)
+    monkeypatch.delenv(environment.JIT_COMPILE, raising=False)
     dense = _dense(K)
     conv = keras.Sequential(
         [
@@ -613,14 +613,14 @@ def test_xla_is_used_for_dense_models_and_not_for_convolutions(monkeypatch):
         ]
     )
     assert attacks._use_xla(dense) and not attacks._use_xla(conv)
-    monkeypatch.setenv(attacks.JIT_ENV_VAR, "0")
+    monkeypatch.setenv(environment.JIT_COMPILE, "0")
     assert not attacks._use_xla(dense)
-    monkeypatch.setenv(attacks.JIT_ENV_VAR, "1")
+    monkeypatch.setenv(environment.JIT_COMPILE, "1")
     assert attacks._use_xla(conv)
 
 
 def test_fgsm_falls_back_to_the_graph_runtime_when_xla_cannot_compile(monkeypatch):
-    monkeypatch.setenv(attacks.JIT_ENV_VAR, "1")
+    monkeypatch.setenv(environment.JIT_COMPILE, "1")
     model = keras.Sequential([keras.Input((D,)), _HostScale(), keras.layers.Dense(1)])
     w = np.array([[1.0], [-2.0], [0.5], [-0.1], [3.0]], np.float32)
     model.set_weights([w, np.zeros(1, np.float32)])
@@ -641,7 +641,7 @@ def test_xla_and_graph_runtime_give_the_same_examples_on_a_linear_model(monkeypa
     y = np.arange(64) % K
     results = []
     for flag in ("1", "0"):
-        monkeypatch.setenv(attacks.JIT_ENV_VAR, flag)
+        monkeypatch.setenv(environment.JIT_COMPILE, flag)
         attacks._COMPILED.pop(model, None)
         results.append(attacks.fgsm(model, x, y, eps=0.2, clip=(0.0, 1.0)))
     np.testing.assert_array_equal(results[0], results[1])

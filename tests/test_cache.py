@@ -19,7 +19,7 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import _files
+from advkeras import _files, environment
 from advkeras.book import cache
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -131,7 +131,7 @@ def test_keras_config_numbers_auto_names_and_keeps_explicit_ones():
 @pytest.fixture
 def tiny(tmp_path, monkeypatch):
     """A cache in ``tmp_path`` and a tiny model to train; counts the trainings."""
-    monkeypatch.setenv(cache.ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(environment.CACHE_DIR, str(tmp_path))
     calls: list[int] = []
 
     def train() -> keras.Model:
@@ -247,7 +247,11 @@ RACE = textwrap.dedent(
 
 
 def test_two_processes_training_one_entry_leave_one_valid_entry(tmp_path, monkeypatch):
-    env = {**os.environ, cache.ENV_VAR: str(tmp_path / "models"), "TF_CPP_MIN_LOG_LEVEL": "3"}
+    env = {
+        **os.environ,
+        environment.CACHE_DIR: str(tmp_path / "models"),
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+    }
     procs = [
         subprocess.Popen(
             [sys.executable, "-c", RACE, str(tmp_path), str(i)],
@@ -267,7 +271,7 @@ def test_two_processes_training_one_entry_leave_one_valid_entry(tmp_path, monkey
     assert sorted(p.name for p in entry.iterdir()) == [cache.MODEL_FILE, cache.RECORD_FILE]
     assert _hidden(models) == []
     spec = {"name": "race"}
-    monkeypatch.setenv(cache.ENV_VAR, str(models))
+    monkeypatch.setenv(environment.CACHE_DIR, str(models))
     assert _entry_is_valid(spec)
     model = cache.cached_model(spec, lambda: pytest.fail("must load"), verbose=False)
     assert model.advkeras_cache_hit and model.advkeras_history["loss"] in ([0.0], [1.0])

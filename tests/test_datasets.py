@@ -18,7 +18,7 @@ from typing import Any
 import numpy as np
 import pytest
 
-from advkeras import datasets
+from advkeras import datasets, environment
 
 REAL_MNIST = Path(datasets.__file__).resolve().parent.parent / "data" / "mnist"
 
@@ -91,7 +91,7 @@ def test_load_mnist_from_folder(tmp_path, fake_files, gz):
 
 def test_load_mnist_env_var(tmp_path, fake_files, monkeypatch):
     write_folder(tmp_path / "mnist", fake_files)
-    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(tmp_path))
+    monkeypatch.setenv(environment.DATA_DIR, str(tmp_path))
     (x_train, _), _ = datasets.load_mnist()
     assert x_train.shape == (12, 784)
 
@@ -118,7 +118,7 @@ def test_load_mnist_explicit_folder_missing_files(tmp_path, fake_files):
 
 
 def test_load_mnist_falls_back_to_keras(tmp_path, monkeypatch):
-    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(tmp_path / "nothing-here"))
+    monkeypatch.setenv(environment.DATA_DIR, str(tmp_path / "nothing-here"))
     calls = []
 
     def fake_keras():
@@ -140,19 +140,19 @@ def test_load_mnist_falls_back_to_keras(tmp_path, monkeypatch):
 
 
 def test_default_data_dir_editable_and_installed(tmp_path, monkeypatch):
-    monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv(environment.DATA_DIR, raising=False)
     fake_module = tmp_path / "site" / "advkeras" / "datasets.py"
     monkeypatch.setattr(datasets, "__file__", str(fake_module))
     assert datasets.default_data_dir() is None  # pip install .: no <repo>/data
     (tmp_path / "site" / "data").mkdir(parents=True)
     assert datasets.default_data_dir() == tmp_path / "site" / "data"
-    monkeypatch.setenv(datasets.DATA_ENV_VAR, str(tmp_path / "elsewhere"))
+    monkeypatch.setenv(environment.DATA_DIR, str(tmp_path / "elsewhere"))
     assert datasets.default_data_dir() == tmp_path / "elsewhere"
 
 
 @pytest.mark.skipif(not REAL_MNIST.is_dir(), reason="real MNIST not fetched (make data)")
 def test_real_mnist_and_paper_split(monkeypatch):
-    monkeypatch.delenv(datasets.DATA_ENV_VAR, raising=False)
+    monkeypatch.delenv(environment.DATA_DIR, raising=False)
     (x_train, y_train), (x_test, y_test) = datasets.load_mnist()
     assert x_train.shape == (60000, 784) and x_test.shape == (10000, 784)
     assert y_train[:5].tolist() == [5, 0, 4, 1, 9] and y_test[:3].tolist() == [7, 2, 1]

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import losses, models, training
+from advkeras import environment, losses, models, training
 from advkeras.book import cache, experiments, profiles
 
 MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
@@ -48,7 +48,7 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """One temporary model cache shared by the tests of this module."""
     path = tmp_path_factory.mktemp("models")
     with pytest.MonkeyPatch.context() as mp:
-        mp.setenv(cache.ENV_VAR, str(path))
+        mp.setenv(environment.CACHE_DIR, str(path))
         yield path
 
 
@@ -374,7 +374,7 @@ def test_recipes_train_exactly_as_the_original_procedure(cache_dir, recipe):
 
 
 def test_profile_by_name_and_environment(recorded, monkeypatch):
-    monkeypatch.setenv(profiles.ENV_VAR, "paper")
+    monkeypatch.setenv(environment.PROFILE, "paper")
     experiments.maxout()
     experiments.maxout(profile="smoke")
     assert recorded[0]["profile"] == "paper" and _layer(recorded[0], "h0")["units"] == 240

@@ -43,10 +43,10 @@ from typing import Any
 import keras
 import numpy as np
 
+from advkeras import environment
 from advkeras._files import atomic_path, remove, sha256_file, temporary_path
 from advkeras._validation import invalid
 
-ENV_VAR = "ADVKERAS_CACHE_DIR"
 MODEL_FILE = "model.keras"
 RECORD_FILE = "record.json"
 
@@ -55,7 +55,9 @@ _JSON = "JSON data (mappings with string keys, lists, strings, numbers, booleans
 
 def cache_dir() -> Path:
     """The folder that holds cached models (created on demand)."""
-    root = os.environ.get(ENV_VAR) or os.path.join(Path.home(), ".cache", "advkeras", "models")
+    root = os.environ.get(environment.CACHE_DIR) or os.path.join(
+        Path.home(), ".cache", "advkeras", "models"
+    )
     path = Path(root)
     path.mkdir(parents=True, exist_ok=True)
     return path

@@ -25,11 +25,11 @@ import dataclasses
 import os
 from dataclasses import dataclass, field
 
+from advkeras import environment
 from advkeras._validation import check_choice
 
 PROFILE_NAMES: tuple[str, ...] = ("smoke", "book", "paper")
 DEFAULT_PROFILE = "book"
-ENV_VAR = "ADVKERAS_PROFILE"
 
 
 @dataclass(frozen=True)
@@ -168,8 +168,8 @@ PROFILES: dict[str, Profile] = {
 def get_profile(name: str | None = None) -> Profile:
     """Return the profile ``name``, else ``$ADVKERAS_PROFILE``, else ``"book"``."""
     if name is None:
-        name = os.environ.get(ENV_VAR, "").strip() or DEFAULT_PROFILE
-        argument = ENV_VAR
+        name = os.environ.get(environment.PROFILE, "").strip() or DEFAULT_PROFILE
+        argument = environment.PROFILE
     else:
         argument = "name"
     check_choice(name, PROFILE_NAMES, argument)

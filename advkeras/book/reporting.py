@@ -27,6 +27,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from advkeras import environment
 from advkeras._files import atomic_write_text
 from advkeras.book.profiles import Profile, get_profile
 
@@ -132,7 +133,7 @@ def results_dir(
 ) -> Path:
     """Where results files go: ``$ADVKERAS_RESULTS_DIR``, else ``results/`` (smoke: ``.cache``)."""
     profile = profile or get_profile()
-    env = os.environ.get("ADVKERAS_RESULTS_DIR")
+    env = os.environ.get(environment.RESULTS_DIR)
     if env:
         return Path(env)
     base = Path(chapters_dir) if chapters_dir is not None else Path.cwd()
