@@ -4,7 +4,7 @@ The executable book (``chapters/``) needs more than the library: budgets that
 scale every experiment from a CI smoke run to the paper's settings, networks
 trained once and shared between chapters, and a table of the paper's numbers
 against ours at the end of each chapter. These live here, apart from the
-library that :mod:`advkeras` offers:
+library that ``import advkeras`` offers:
 
 - :mod:`advkeras.book.profiles`: the ``smoke``, ``book`` and ``paper`` run profiles;
 - :mod:`advkeras.book.experiments`: the paper's networks, trained under a profile and cached;
