@@ -50,7 +50,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "cf347e6e6cb9a0f45f43c2f2f6da0b9b7fcd44ef"
+ADVKERAS_REV = "065f0fe89e7a14d9b227139dbe41f943cbc94da0"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
