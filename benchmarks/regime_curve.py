@@ -26,12 +26,14 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 
 
-def train(kind: str, epochs: int, every: int, seed: int, out: Path) -> None:
+def train(
+    kind: str, epochs: int, every: int, seed: int, out: Path, save: Path | None = None
+) -> None:
     import keras
     import numpy as np
 
     from advkeras import attacks, datasets, models, training
-    from advkeras._files import atomic_write_text
+    from advkeras._files import atomic_path, atomic_write_text
 
     s = datasets.mnist_splits()  # the book profile's sizes: all 50,000 / 10,000 / 10,000
     rows: list[dict[str, float]] = []
@@ -68,6 +70,9 @@ def train(kind: str, epochs: int, every: int, seed: int, out: Path) -> None:
         callbacks=[Record()],
         verbose=0,
     )
+    if save is not None:
+        with atomic_path(save) as tmp:
+            base.save(tmp)
 
 
 def table(path: Path, every: int) -> str:
@@ -94,6 +99,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--epochs", type=int, default=300)
     parser.add_argument("--every", type=int, default=10)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--save", type=Path, help="save the trained network here (.keras)")
     parser.add_argument("--table", type=Path, help="print a recorded curve as a markdown table")
     args = parser.parse_args(argv)
     if args.table:
@@ -102,7 +108,7 @@ def main(argv: list[str] | None = None) -> int:
     if args.kind is None:
         parser.error("give naive or adversarial, or --table FILE")
     out = HERE / "regime" / f"{args.kind}_seed{args.seed}.json"
-    train(args.kind, args.epochs, args.every, args.seed, out)
+    train(args.kind, args.epochs, args.every, args.seed, out, args.save)
     return 0
 
 
