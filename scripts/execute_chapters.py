@@ -40,7 +40,9 @@ import nbformat
 from nbclient import NotebookClient
 from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernelError
 
+from advkeras import environment
 from advkeras._files import atomic_write_text
+from advkeras.book.profiles import get_profile
 
 DEFAULT_TIMEOUT = 3600
 KERNEL_NAME = "python3"
@@ -61,32 +63,25 @@ def advkeras_version() -> str:
     return str(advkeras.__version__)
 
 
-def git_head(repo: Path = ROOT) -> str | None:
-    """``git rev-parse HEAD`` of ``repo``, or ``None`` outside a git checkout."""
+def _git(*args: str, repo: Path = ROOT) -> str | None:
+    """The output of ``git -C repo <args>``, or ``None`` outside a git checkout (or on failure)."""
     try:
         done = subprocess.run(
-            ["git", "-C", str(repo), "rev-parse", "--verify", "HEAD^{commit}"],
-            capture_output=True,
-            text=True,
-            check=True,
+            ["git", "-C", str(repo), *args], capture_output=True, text=True, check=True
         )
     except (OSError, subprocess.CalledProcessError):
         return None
     return done.stdout.strip()
 
 
+def git_head(repo: Path = ROOT) -> str | None:
+    """``git rev-parse HEAD`` of ``repo``, or ``None`` outside a git checkout."""
+    return _git("rev-parse", "--verify", "HEAD^{commit}", repo=repo)
+
+
 def advkeras_is_dirty(repo: Path = ROOT) -> bool:
     """Whether the package sources differ from HEAD (so HEAD is not what gets executed)."""
-    try:
-        done = subprocess.run(
-            ["git", "-C", str(repo), "status", "--porcelain", "--", "advkeras", "pyproject.toml"],
-            capture_output=True,
-            text=True,
-            check=True,
-        )
-    except (OSError, subprocess.CalledProcessError):
-        return False
-    return bool(done.stdout.strip())
+    return bool(_git("status", "--porcelain", "--", "advkeras", "pyproject.toml", repo=repo))
 
 
 def stamp_revision(notebooks: Iterable[Path], rev: str) -> list[Path]:
@@ -142,7 +137,7 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT
         CellExecutionError: a cell raised; the file on disk is unchanged.
     """
     nb = nbformat.read(path, as_version=4)
-    os.environ["ADVKERAS_PROFILE"] = profile
+    os.environ[environment.PROFILE] = profile
     client = NotebookClient(
         nb,
         timeout=timeout,
@@ -179,7 +174,7 @@ def main(argv: list[str] | None = None) -> int:
         help="only pin the chapters' set-up cells to git HEAD; execute nothing",
     )
     args = parser.parse_args(argv)
-    profile = os.environ.get("ADVKERAS_PROFILE", "").strip() or "book"
+    profile = get_profile().name  # $ADVKERAS_PROFILE, else "book"; a bad name is a ValueError
 
     rev = git_head()
     if rev is None:

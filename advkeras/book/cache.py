@@ -68,9 +68,7 @@ def cache_dir() -> Path:
 
 def _plain(value: Any, where: str) -> Any:
     """``value`` as plain JSON types (tuples → lists, NumPy scalars → Python); else ValueError."""
-    if value is None or isinstance(value, bool | str | int):
-        return value
-    if isinstance(value, float):
+    if value is None or isinstance(value, bool | str | int | float):
         return value
     if isinstance(value, np.generic):
         return _plain(value.item(), where)
