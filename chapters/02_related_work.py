@@ -251,8 +251,12 @@ plotting.image_grid(r, rows=2, cols=k, vmin=-scale, vmax=scale, figsize=(9.0, 2.
 # %%
 zoo = {
     "maxout (all)": model,
-    "maxout A (1st half)": experiments.maxout(profile, seed=0, half=0),
-    "maxout B (2nd half)": experiments.maxout(profile, seed=0, half=1),
+    "maxout A (1st half)": experiments.maxout(
+        profile, seed=0, half=0, epochs=profile.epochs_variant
+    ),
+    "maxout B (2nd half)": experiments.maxout(
+        profile, seed=0, half=1, epochs=profile.epochs_variant
+    ),
 }
 zoo["softmax"] = experiments.softmax_regression(profile)
 

@@ -5,6 +5,8 @@
 #     text_representation:
 #       extension: .py
 #       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
 #   kernelspec:
 #     display_name: Python 3
 #     language: python
@@ -420,8 +422,10 @@ deep = {
     "naive": experiments.maxout(profile),
     "adversarial": experiments.maxout(profile, adversarial=True),
 }
+short = profile.epochs_variant
+deep[f"naive, {short} epochs"] = experiments.maxout(profile, epochs=short)
 for lam in l1_values:
-    deep[f"L1 {lam:g}"] = experiments.maxout(profile, l1=lam)
+    deep[f"L1 {lam:g}"] = experiments.maxout(profile, l1=lam, epochs=short)
 
 # %% [markdown]
 # We measure each network with dropout off: the error on the training split (C8 is about

@@ -112,6 +112,9 @@ def test_intro_profile_table_matches_profiles() -> None:
             assert f"{profile.epochs_maxout} epoch" in cells[3], (name, cells[3])
         else:
             assert f"patience {profile.patience}" in cells[3], (name, cells[3])
+            assert f"{profile.epochs_maxout:,} epochs" in cells[3], (name, cells[3])
+        if profile.epochs_variant != profile.epochs_maxout:
+            assert f"controls {profile.epochs_variant} epochs" in cells[3], (name, cells[3])
         assert cells[4] == str(len(profile.seeds)), (name, cells[4])
         assert cells[5] == str(profile.ensemble_size), (name, cells[5])
         if profile.mnist_train is not None:

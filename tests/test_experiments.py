@@ -373,6 +373,15 @@ def test_recipes_train_exactly_as_the_original_procedure(cache_dir, recipe):
     assert model.advkeras_history == ref.advkeras_history
 
 
+def test_epochs_default_to_the_profile_and_variants_pass_their_own(recorded):
+    long = TINY.replace(epochs_maxout=7, epochs_adversarial=9, epochs_variant=2)
+    experiments.maxout(long)
+    experiments.maxout(long, adversarial=True)
+    experiments.maxout(long, l1=0.001, epochs=long.epochs_variant)
+    assert [r["fit"]["epochs"] for r in recorded] == [7, 9, 2]
+    assert recorded[0]["name"] == "maxout8" and recorded[2]["name"] == "maxout8-l1_0.001"
+
+
 def test_profile_by_name_and_environment(recorded, monkeypatch):
     monkeypatch.setenv(environment.PROFILE, "paper")
     experiments.maxout()
@@ -401,6 +410,8 @@ def test_profile_by_name_and_environment(recorded, monkeypatch):
         ({"top": "relu"}, "top"),
         ({"half": 2}, "half"),
         ({"half": True}, "half"),
+        ({"epochs": 0}, "epochs"),
+        ({"epochs": 2.5}, "epochs"),
         ({"profile": 3}, "profile"),
         ({"profile": "huge"}, "name"),
     ],

@@ -333,6 +333,7 @@ def maxout(
     l1: float | None = None,
     top: str = "softmax",
     half: int | None = None,
+    epochs: int | None = None,
 ) -> keras.Model:
     """The permutation-invariant MNIST maxout network, trained cleanly, adversarially or with noise.
 
@@ -369,6 +370,10 @@ def maxout(
         half: ``None`` to train on the whole training split, ``0`` or ``1`` to
             train on its first or second half only (chapter 2's transfer
             between models that saw disjoint data).
+        epochs: the epoch budget; ``None``: ``profile.epochs_adversarial`` or
+            ``profile.epochs_maxout``, the long schedule of the two networks
+            the chapters stand on. Controls and variants pass
+            ``profile.epochs_variant``.
 
     Returns:
         The trained base classifier with ``advkeras_history``.
@@ -398,7 +403,9 @@ def maxout(
     top = check_choice(top, ("softmax", "sigmoid"), "top")
     if half is not None and (isinstance(half, bool) or half not in (0, 1)):
         raise invalid("half", "None, 0 (first half) or 1 (second half)", half)
-    epochs = p.epochs_adversarial if adversarial else p.epochs_maxout
+    if epochs is None:
+        epochs = p.epochs_adversarial if adversarial else p.epochs_maxout
+    epochs = check_positive_int(epochs, "epochs")
 
     tag = perturbation if adversarial else "clean"
     name = f"maxout{units}" + ("" if tag == "clean" else f"-{tag}")

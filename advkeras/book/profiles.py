@@ -44,8 +44,12 @@ class Profile:
     batch_size: int
     # Epochs per model family.
     epochs_linear: int
+    # The naive and the adversarially trained maxout networks that the chapters stand on
+    # (the networks shipped in networks/ under ``book``).
     epochs_maxout: int
     epochs_adversarial: int
+    # Every other maxout network (controls and variants: halves, L1, noise, seeds, ensemble).
+    epochs_variant: int
     epochs_rbf: int
     # Early stopping patience in epochs on the (adversarial) validation error; None: fixed epochs.
     patience: int | None
@@ -77,7 +81,9 @@ class Profile:
             f"advkeras profile '{self.name}': MNIST train {size(self.mnist_train)}, "
             f"val {size(self.mnist_val)}, test {size(self.mnist_test)}; "
             f"maxout {self.maxout_units}x{self.maxout_pieces} for {self.epochs_maxout} epochs "
-            f"(adversarial {self.epochs_adversarial}); seeds {list(self.seeds)}"
+            f"(adversarial {self.epochs_adversarial}, variants {self.epochs_variant})"
+            + ("" if self.patience is None else f", patience {self.patience}")
+            + f"; seeds {list(self.seeds)}"
         )
 
     def replace(self, **changes: object) -> Profile:
@@ -99,6 +105,7 @@ PROFILES: dict[str, Profile] = {
         epochs_linear=2,
         epochs_maxout=1,
         epochs_adversarial=1,
+        epochs_variant=1,
         epochs_rbf=2,
         patience=None,
         maxout_units=32,
@@ -121,10 +128,11 @@ PROFILES: dict[str, Profile] = {
         mnist_test=None,
         batch_size=100,
         epochs_linear=20,
-        epochs_maxout=10,
-        epochs_adversarial=10,
+        epochs_maxout=300,
+        epochs_adversarial=300,
+        epochs_variant=10,
         epochs_rbf=30,
-        patience=None,
+        patience=100,
         maxout_units=240,
         maxout_units_large=240,
         maxout_pieces=5,
@@ -147,6 +155,7 @@ PROFILES: dict[str, Profile] = {
         epochs_linear=100,
         epochs_maxout=1000,
         epochs_adversarial=1000,
+        epochs_variant=1000,
         epochs_rbf=200,
         patience=100,
         maxout_units=240,
