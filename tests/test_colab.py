@@ -120,6 +120,12 @@ def test_setup_cell_installs_the_repository_of_config_at_a_pinned_commit() -> No
     assert '"google.colab" in sys.modules' in SETUP
 
 
+def test_setup_cell_points_colab_at_the_shipped_networks_of_the_pinned_commit() -> None:
+    raw = REPO_URL.replace("https://github.com/", "https://raw.githubusercontent.com/")
+    assert f'"ADVKERAS_NETWORKS",\n        f"{raw}/{{ADVKERAS_REV}}/networks",' in SETUP
+    assert (ROOT / "networks" / "manifest.json").is_file()
+
+
 def test_pinned_revision_is_a_commit_of_this_repository() -> None:
     if not (ROOT / ".git").exists():
         pytest.skip("not a git checkout (no .git): cannot check the pinned commit")

@@ -57,7 +57,7 @@ def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
     """Replace the cache by a recorder of specs: lets us test cache keys without training."""
     specs: list[dict[str, Any]] = []
 
-    def fake_cached_model(spec: dict[str, Any], build_and_train: Any) -> keras.Model:
+    def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> keras.Model:
         specs.append(spec)
         return keras.Model()
 
@@ -317,7 +317,7 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
     trained: dict[str, Any] = {}
     real_fit = training.fit_classifier
 
-    def fake_cached_model(spec: dict[str, Any], build_and_train: Any) -> Any:
+    def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> Any:
         trained["spec"] = spec
         return build_and_train()
 
@@ -446,7 +446,7 @@ def test_mnist_and_describe_follow_the_profile(capsys):
 def test_maxout_half_trains_on_disjoint_halves_of_the_training_split(monkeypatch):
     seen: dict[int | None, np.ndarray] = {}
 
-    def fake_cached_model(spec: dict[str, Any], build_and_train: Any) -> Any:
+    def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> Any:
         return build_and_train()
 
     def fake_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> Any:

@@ -266,6 +266,7 @@ def cached_model(
     *,
     verbose: bool = True,
     retrain: bool = False,
+    install: Callable[[Mapping[str, Any], Path], bool] | None = None,
 ) -> keras.Model:
     """Load the model described by ``spec`` from the cache, or train and store it.
 
@@ -283,6 +284,11 @@ def cached_model(
             model, return the base classifier, not the wrapper).
         verbose: print whether the model was loaded or trained.
         retrain: ignore a cached entry and train again.
+        install: called as ``install(spec, entry_folder)`` before training
+            (not with ``retrain``): it may fill the missing entry from
+            elsewhere (:func:`advkeras.book.networks.install`, the shipped
+            networks) and return ``True``; the entry is then verified like any
+            other and loaded.
 
     Returns:
         The trained model. Its ``advkeras_cache_hit`` attribute says whether it
@@ -301,14 +307,12 @@ def cached_model(
     if os.path.lexists(entry) and not retrain:
         problem = _problem(entry, spec)
         if problem is None:
-            model = keras.saving.load_model(path)
-            history = json.loads((entry / RECORD_FILE).read_text()).get("history", {})
-            if verbose:
-                print(f"Loaded {label} from the cache: {entry.name}")
-            model.advkeras_cache_hit = True
-            model.advkeras_history = history
-            return model
+            return _load(entry, label, verbose)
         print(f"Cached {label} in {entry}: {problem}; deleted, training again.")
+        _discard(entry)
+    if install is not None and not retrain and install(spec, entry):
+        if _problem(entry, spec) is None:
+            return _load(entry, label, verbose)
         _discard(entry)
     if verbose:
         print(f"Training {label} (not in the cache) ...")
@@ -323,6 +327,17 @@ def cached_model(
     history = _history_of(model)
     _store(entry, model, spec, history)
     model.advkeras_cache_hit = False
+    model.advkeras_history = history
+    return model
+
+
+def _load(entry: Path, label: Any, verbose: bool) -> keras.Model:
+    """Load a verified cache entry, with its history and ``advkeras_cache_hit``."""
+    model = keras.saving.load_model(entry / MODEL_FILE)
+    history = json.loads((entry / RECORD_FILE).read_text()).get("history", {})
+    if verbose:
+        print(f"Loaded {label} from the cache: {entry.name}")
+    model.advkeras_cache_hit = True
     model.advkeras_history = history
     return model
 

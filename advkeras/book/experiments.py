@@ -58,6 +58,7 @@ Loaded maxout240 from the cache: maxout240-...
 from __future__ import annotations
 
 import contextlib
+import contextvars
 import hashlib
 import inspect
 import logging
@@ -77,6 +78,7 @@ from advkeras._validation import (
     check_positive_int,
     invalid,
 )
+from advkeras.book import networks
 from advkeras.book.cache import cached_model, keras_config
 from advkeras.book.profiles import Profile, get_profile
 
@@ -88,6 +90,7 @@ __all__ = [
     "maxout",
     "mnist",
     "rbf",
+    "recipe_spec",
     "softmax_regression",
 ]
 
@@ -184,6 +187,49 @@ def _fit_settings(**fit: Any) -> dict[str, Any]:
     return {k: v for k, v in bound.arguments.items() if k not in _NOT_SETTINGS}
 
 
+#: Set by :func:`recipe_spec`: recipes then stop at their spec instead of loading or training.
+_SPEC_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("spec_only", default=False)
+
+
+class _Spec(Exception):  # noqa: N818 (a carrier, not an error)
+    def __init__(self, spec: dict[str, Any]) -> None:
+        super().__init__("spec")
+        self.spec = spec
+
+
+def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any) -> dict[str, Any]:
+    """The cache spec of a recipe's network, without loading or training anything.
+
+    What :func:`advkeras.book.cache.cache_key` hashes: the shipped networks'
+    manifest records it, and ``tests/test_networks.py`` checks it against
+    this function, so a change of the code that would train another network
+    is noticed.
+
+    Args:
+        recipe: the name of a recipe of this module that returns one network
+            (``"maxout"``, ``"softmax_regression"``, ``"logistic_3v7"``,
+            ``"rbf"``, ``"conv_maxout_cifar10"``).
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        **kwargs: the recipe's other arguments.
+
+    Example:
+
+    >>> spec = recipe_spec("maxout", "smoke", adversarial=True)
+    >>> spec["name"], spec["fit"]["epochs"]
+    ('maxout32-fgsm', 1)
+    """
+    recipes = ("maxout", "softmax_regression", "logistic_3v7", "rbf", "conv_maxout_cifar10")
+    recipe = check_choice(recipe, recipes, "recipe")
+    token = _SPEC_ONLY.set(True)
+    try:
+        globals()[recipe](profile, **kwargs)
+    except _Spec as found:
+        return found.spec
+    finally:
+        _SPEC_ONLY.reset(token)
+    raise AssertionError(f"{recipe} did not reach _train")  # pragma: no cover
+
+
 def _train(
     recipe: str,
     name: str,
@@ -220,6 +266,8 @@ def _train(
         "callbacks": [keras_config(c) for c in callbacks],
         "fit": _fit_settings(**fit),
     }
+    if _SPEC_ONLY.get():
+        raise _Spec(spec)
 
     def build_and_train() -> keras.Model:
         x, y, validation = data()
@@ -240,7 +288,7 @@ def _train(
                 **fit,
             )
 
-    return cached_model(spec, build_and_train)
+    return cached_model(spec, build_and_train, install=networks.install)
 
 
 # --------------------------------------------------------------------------- data and profile

@@ -1,0 +1,140 @@
+"""Write the book's long-trained networks and their manifest into networks/ (``make networks``).
+
+For each network in :data:`SHIPPED` (recipe of :mod:`advkeras.book.experiments`
+and its arguments, under the ``book`` profile): take it from the model cache,
+or with ``--retrain`` train it afresh (shipped networks ignored), measure it on
+the MNIST test set right away (clean error; FGSM error at ε = .25 clipped to
+[0, 1] as the chapters attack, and unclipped as the paper's adversarial
+training and validation do), and ship it with :func:`advkeras.book.networks.ship`:
+the file, its SHA-256, key, spec, history, the advkeras version, the git
+commit of the code that trained it, the training time and the metrics.
+
+Usage::
+
+    python scripts/ship_networks.py --retrain            # train, time, ship (≈ 2 h on 2 cores)
+    python scripts/ship_networks.py --commit C --seconds maxout240=2700 ...
+                                                          # ship what the cache holds
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import platform
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+
+#: (recipe, arguments) of the shipped networks, all under the ``book`` profile.
+SHIPPED: tuple[tuple[str, dict[str, object]], ...] = (
+    ("maxout", {}),
+    ("maxout", {"adversarial": True}),
+)
+PROFILE = "book"
+EPS = 0.25
+
+
+def _git_commit() -> str:
+    out = subprocess.run(
+        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    head = subprocess.run(
+        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
+    ).stdout.strip()
+    return head + ("+dirty" if out.stdout.strip() else "")
+
+
+def measure(model: object, history: dict[str, list[float]]) -> dict[str, object]:
+    """Test-set errors right after training, and the epoch that early stopping kept."""
+    from advkeras import attacks, evaluation
+    from advkeras.book import experiments
+
+    s = experiments.mnist(PROFILE)
+    metrics: dict[str, object] = {
+        "test_error": evaluation.error_rate(model, s.x_test, s.y_test),
+        "test_fgsm_error_clipped": evaluation.error_rate(
+            model, attacks.fgsm(model, s.x_test, s.y_test, eps=EPS), s.y_test
+        ),
+        "test_fgsm_error_unclipped": evaluation.error_rate(
+            model, attacks.fgsm(model, s.x_test, s.y_test, eps=EPS, clip=None), s.y_test
+        ),
+        "epochs_run": len(history.get("loss", [])),
+    }
+    monitor = "val_adv_error" if "val_adv_error" in history else "val_error"
+    if history.get(monitor):
+        best = int(np.argmin(history[monitor]))
+        metrics.update(
+            monitor=monitor,
+            best_epoch=best + 1,
+            **{k: history[k][best] for k in ("val_error", "val_adv_error") if k in history},
+        )
+    return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--retrain", action="store_true", help="train afresh and time it")
+    parser.add_argument("--commit", help="git commit that trained the cached networks")
+    parser.add_argument(
+        "--seconds", nargs="*", default=[], help="NAME=SECONDS training times of cached networks"
+    )
+    parser.add_argument("--note", default="", help="a line about the training run")
+    parser.add_argument("--dest", type=Path, default=ROOT / "networks")
+    args = parser.parse_args()
+    if not args.retrain and not args.commit:
+        parser.error("ship cached networks with --commit (the code that trained them)")
+    seconds = dict(item.split("=", 1) for item in args.seconds)
+
+    import advkeras
+    from advkeras import environment
+    from advkeras.book import cache, experiments, networks
+
+    commit = _git_commit() if args.retrain else args.commit
+    if args.retrain:
+        os.environ[environment.NETWORKS] = networks.OFF
+        os.environ[environment.CACHE_DIR] = tempfile.mkdtemp(prefix="advkeras-ship-")
+    for recipe, kwargs in SHIPPED:
+        spec = experiments.recipe_spec(recipe, PROFILE, **kwargs)
+        name = spec["name"]
+        started = time.time()
+        if args.retrain:
+            model = getattr(experiments, recipe)(PROFILE, **kwargs)
+            took: float | None = round(time.time() - started, 1)
+        else:
+            entry = cache.cache_path(spec).parent
+            if not (entry / cache.RECORD_FILE).is_file():
+                sys.exit(f"{name} is not in the cache ({entry}): run with --retrain")
+            model = getattr(experiments, recipe)(PROFILE, **kwargs)
+            took = float(seconds[name]) if name in seconds else None
+        history = model.advkeras_history
+        entry = cache.cache_path(spec).parent
+        shipped = networks.ship(
+            args.dest,
+            spec,
+            entry / cache.MODEL_FILE,
+            history,
+            recipe=recipe,
+            arguments=kwargs,
+            profile=PROFILE,
+            advkeras_version=advkeras.__version__,
+            git_commit=commit,
+            training_seconds=took,
+            machine=f"{os.cpu_count()} CPU cores, {platform.machine()}, TensorFlow on CPU",
+            note=args.note,
+            metrics=measure(model, history),
+        )
+        print(json.dumps({k: shipped[k] for k in ("file", "sha256", "metrics")}, indent=1))
+
+
+if __name__ == "__main__":
+    main()
