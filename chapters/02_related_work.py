@@ -249,9 +249,11 @@ plotting.image_grid(r, rows=2, cols=k, vmin=-scale, vmax=scale, figsize=(9.0, 2.
 # often fools another, even one with another architecture or trained on other data. To test
 # the second half we train two copies of the maxout network, same recipe and seed, on
 # disjoint halves of the training set: `experiments.maxout(half=0)` and `half=1` are the
-# recipe of the naive network (pylearn2's SGD and momentum schedule, the same epochs) on the
-# first and the second half of the training digits. Softmax regression, trained on all of it, is
-# the other architecture.
+# recipe of the naive network (pylearn2's SGD and momentum schedule) on the first and the
+# second half of the training digits, with the controls' shorter budget
+# (`profile.epochs_variant`, {glue:text}`ch2_half_epochs` epochs, against
+# {glue:text}`ch2_all_epochs` for the network trained on all of them). Softmax regression,
+# trained on all of it, is the other architecture.
 
 # %%
 zoo = {
@@ -264,6 +266,8 @@ zoo = {
     ),
 }
 zoo["softmax"] = experiments.softmax_regression(profile)
+glue("ch2_half_epochs", len(zoo["maxout A (1st half)"].advkeras_history["loss"]), display=False)
+glue("ch2_all_epochs", len(model.advkeras_history["loss"]), display=False)
 
 # %% [markdown]
 # `evaluation.transfer_matrix` crafts FGSM examples ($\epsilon = 0.25$) on the whole test set

@@ -462,3 +462,44 @@ def test_maxout_half_trains_on_disjoint_halves_of_the_training_split(monkeypatch
     assert len(first) == len(second) == len(whole) // 2
     np.testing.assert_array_equal(np.concatenate([first, second]), splits.x_train)
     np.testing.assert_array_equal(whole, splits.x_train)
+
+
+def test_kept_epoch_follows_early_stopping_rule():
+    model = keras.Model()
+    model.advkeras_history = {
+        "loss": [1.0] * 4,
+        "val_error": [0.3, 0.1, 0.1, 0.2],  # ties: the first epoch with the lowest error
+        "val_adv_error": [0.9, 0.8, 0.7, 0.75],
+    }
+    assert experiments.kept_epoch(model, "book") == {"epochs": 4, "kept": 2, "monitor": "val_error"}
+    fgsm = experiments.kept_epoch(model, "paper", fgsm=True)
+    assert fgsm == {"epochs": 4, "kept": 3, "monitor": "val_adv_error"}
+    assert experiments.kept_epoch(model, "smoke")["kept"] == 4  # no patience: the last epoch
+    with pytest.raises(ValueError, match="`model`"):
+        experiments.kept_epoch(keras.Model(), "book")
+    del model.advkeras_history["val_adv_error"]
+    with pytest.raises(ValueError, match="`model`"):
+        experiments.kept_epoch(model, "book", fgsm=True)
+    with pytest.raises(ValueError, match="`fgsm`"):
+        experiments.kept_epoch(model, "book", fgsm="yes")
+
+
+@needs_mnist
+def test_the_paper_profile_runs_under_a_tiny_budget(cache_dir):
+    paper = profiles.get_profile("paper")
+    tiny = paper.replace(
+        mnist_train=300,
+        mnist_val=100,
+        mnist_test=100,
+        maxout_units=8,
+        epochs_maxout=2,
+        epochs_adversarial=2,
+        patience=1,
+    )
+    net = experiments.maxout(tiny, adversarial=True)
+    kept = experiments.kept_epoch(net, tiny, fgsm=True)
+    assert kept["monitor"] == "val_adv_error" and 1 <= kept["kept"] <= kept["epochs"] <= 2
+    history = net.advkeras_history["val_adv_error"]
+    assert history[kept["kept"] - 1] == min(history)
+    spec = experiments.recipe_spec("maxout", tiny, adversarial=True)
+    assert spec["profile"] == "paper" and spec["fit"]["patience"] == 1

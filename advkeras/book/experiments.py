@@ -85,6 +85,7 @@ from advkeras.book.profiles import Profile, get_profile
 __all__ = [
     "conv_maxout_cifar10",
     "describe",
+    "kept_epoch",
     "ensemble_members",
     "logistic_3v7",
     "maxout",
@@ -328,6 +329,55 @@ def describe(profile: Profile | str | None = None) -> Profile:
     p = _profile(profile)
     print(p.describe())
     return p
+
+
+def kept_epoch(
+    model: keras.Model, profile: Profile | str | None = None, *, fgsm: bool = False
+) -> dict[str, Any]:
+    """How long a maxout recipe's network trained and which epoch's weights it kept.
+
+    With ``profile.patience`` set, early stopping restored the weights of the
+    first epoch with the lowest monitored validation error: the FGSM
+    validation error for FGSM training (``val_adv_error``), the clean one
+    otherwise, noise controls included (:func:`maxout`). Without patience the
+    last epoch is kept.
+
+    Args:
+        model: a network returned by :func:`maxout` (it has ``advkeras_history``).
+        profile: the profile it was trained under.
+        fgsm: whether it was trained adversarially with FGSM
+            (``maxout(adversarial=True)`` with the default perturbation).
+
+    Returns:
+        ``{"epochs": epochs run, "kept": epoch kept (1-based), "monitor": metric or None}``.
+
+    Example:
+
+    >>> m = keras.Model()
+    >>> m.advkeras_history = {"loss": [1, 1, 1], "val_error": [0.3, 0.1, 0.2]}
+    >>> kept_epoch(m, "book")
+    {'epochs': 3, 'kept': 2, 'monitor': 'val_error'}
+    >>> kept_epoch(m, "smoke")
+    {'epochs': 3, 'kept': 3, 'monitor': None}
+    >>> m.advkeras_history["val_adv_error"] = [0.5, 0.6, 0.4]
+    >>> kept_epoch(m, "book", fgsm=True)
+    {'epochs': 3, 'kept': 3, 'monitor': 'val_adv_error'}
+    """
+    p = _profile(profile)
+    history = getattr(model, "advkeras_history", None)
+    if not isinstance(history, dict) or not history.get("loss"):
+        raise invalid(
+            "model", "a network of a recipe (with advkeras_history)", type(model).__name__
+        )
+    epochs = len(history["loss"])
+    if p.patience is None:
+        return {"epochs": epochs, "kept": epochs, "monitor": None}
+    monitor = "val_adv_error" if _bool(fgsm, "fgsm") else "val_error"
+    if not history.get(monitor):
+        raise invalid(
+            "model", f"a history with {monitor!r} (early stopping's monitor)", sorted(history)
+        )
+    return {"epochs": epochs, "kept": int(np.argmin(history[monitor])) + 1, "monitor": monitor}
 
 
 # --------------------------------------------------------------------------- MNIST recipes
