@@ -90,6 +90,7 @@ def main() -> None:
     )
     parser.add_argument("--note", default="", help="a line about the training run")
     parser.add_argument("--dest", type=Path, default=ROOT / "networks")
+    parser.add_argument("--only", nargs="*", help="network names to ship (default: all)")
     args = parser.parse_args()
     if not args.retrain and not args.commit:
         parser.error("ship cached networks with --commit (the code that trained them)")
@@ -106,6 +107,8 @@ def main() -> None:
     for recipe, kwargs in SHIPPED:
         spec = experiments.recipe_spec(recipe, PROFILE, **kwargs)
         name = spec["name"]
+        if args.only and name not in args.only:
+            continue
         started = time.time()
         if args.retrain:
             model = getattr(experiments, recipe)(PROFILE, **kwargs)
