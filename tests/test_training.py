@@ -1,4 +1,5 @@
-"""Tests of advkeras.training: the J̃ update against closed forms, the pylearn2 recipe, plumbing."""
+"""Tests of advkeras.training (the J̃ update against closed forms, plumbing) and the modules
+around it: pylearn2 (the recipe), pipeline (array_dataset), fitting (fit_classifier)."""
 
 from __future__ import annotations
 
@@ -14,19 +15,19 @@ import pytest
 import tensorflow as tf
 
 from advkeras import losses
-from advkeras.training import (
-    AdversarialModel,
+from advkeras.fitting import fit_classifier
+from advkeras.losses import adversarial_logistic_objective
+from advkeras.pipeline import array_dataset
+from advkeras.pylearn2 import (
     ExponentialDecayWithFloor,
     MomentumSchedule,
     PaperSGD,
-    _early_stopping,
-    adversarial_logistic_objective,
-    array_dataset,
-    fit_classifier,
+    early_stopping,
     paper_callbacks,
     paper_sgd,
     set_momentum,
 )
+from advkeras.training import AdversarialModel
 
 D, K, N = 5, 3, 8
 
@@ -446,7 +447,7 @@ def test_paper_callbacks_and_error_monitors():
     stop = cbs[1]
     assert stop.monitor == "val_adv_accuracy" and stop.patience == 5 and stop.restore_best_weights
     assert stop.mode == "max"  # higher accuracy = lower error is better
-    assert _early_stopping("val_loss", 2).mode == "min"
+    assert early_stopping("val_loss", 2).mode == "min"
 
 
 # ---------------------------------------------------------------------------
@@ -538,8 +539,9 @@ def test_bad_base_model_and_compile_loss_are_rejected():
     with pytest.raises(ValueError, match="base_model"):
         AdversarialModel(object())
     adv = AdversarialModel(_base())
-    with pytest.raises(ValueError, match="`loss`"):
-        adv.compile(optimizer="sgd", loss="mse")
+    # The base model outputs logits: a loss reading probabilities is refused.
+    with pytest.raises(ValueError, match="`loss`.*from_logits=True"):
+        adv.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
 
 
 @pytest.mark.parametrize(
@@ -641,17 +643,33 @@ def test_array_dataset_rejects_bad_arguments(kwargs, argument):
         array_dataset(**args)
 
 
-def test_fit_on_arrays_equals_fit_on_keras_own_pipeline():
-    """The array path changes the input pipeline only: same batches, same weights."""
+def test_array_dataset_trains_as_keras_own_pipeline():
+    """array_dataset changes the input pipeline only: same batches, same weights."""
     x, y, w, b = _data(n=24)
     sw = np.linspace(0.5, 1.5, 24).astype(np.float32)
     results = []
-    for via_keras in (False, True):
+    for ours in (True, False):
         adv = AdversarialModel(_softmax_model(w, b), eps=0.1, alpha=0.5)
         adv.compile(optimizer=keras.optimizers.SGD(0.3))
-        kwargs = {"batch_size": 8, "epochs": 2, "shuffle": False, "verbose": 0}
-        inputs = [x] if via_keras else x  # a list of inputs goes down Keras' own adapter
-        hist = adv.fit(inputs, y, sample_weight=sw, validation_data=(x[:8], y[:8]), **kwargs)
+        if ours:
+            hist = adv.fit(
+                array_dataset(x, y, sw, batch_size=8),
+                validation_data=array_dataset(x[:8], y[:8], batch_size=8),
+                epochs=2,
+                shuffle=False,  # array_dataset shuffles (here: not at all)
+                verbose=0,
+            )
+        else:
+            hist = adv.fit(
+                x,
+                y,
+                sample_weight=sw,
+                validation_data=(x[:8], y[:8]),
+                batch_size=8,
+                epochs=2,
+                shuffle=False,
+                verbose=0,
+            )
         results.append((adv.base_model.get_weights(), hist.history))
     (w0, h0), (w1, h1) = results
     for a, c in zip(w0, w1, strict=True):
@@ -660,7 +678,7 @@ def test_fit_on_arrays_equals_fit_on_keras_own_pipeline():
     np.testing.assert_allclose(h0["val_loss"], h1["val_loss"], atol=1e-6)
 
 
-def test_fit_falls_back_to_keras_for_validation_split():
+def test_fit_is_keras_fit_with_validation_split():
     x, y, w, b = _data(n=20)
     adv = AdversarialModel(_softmax_model(w, b), eps=0.1)
     adv.compile(optimizer=keras.optimizers.SGD(0.1))
