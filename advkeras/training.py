@@ -426,12 +426,13 @@ class AdversarialModel(keras.Model):
                 one-hot rows for ``"independent"`` outputs and ``categorical_*``
                 losses.
             loss_weights: must be ``None`` (one output).
-            metrics: metrics computed on the clean outputs (logged under their
-                name) and on the perturbed ones (``adv_`` + name), against the
-                labels the loss receives. ``"accuracy"`` (or ``"acc"``) is the
-                model's own ``accuracy``/``adv_accuracy`` pair, which reads
-                every output kind correctly (a binary logit is > 0) and is
-                always logged.
+            metrics: metrics computed against the labels the loss receives,
+                on the clean outputs (logged under their name; a ``Metric``
+                given is the one updated) and on the perturbed ones (a copy
+                named ``adv_`` + name; none when the model logs no ``adv_*``).
+                ``"accuracy"`` (or ``"acc"``) is the model's own
+                ``accuracy``/``adv_accuracy`` pair, which reads every output
+                kind correctly (a binary logit is > 0) and is always logged.
             weighted_metrics: as ``metrics``, weighted by ``sample_weight``.
             **kwargs: other ``keras.Model.compile`` arguments
                 (``jit_compile``, ``steps_per_execution``, ``run_eagerly``...).
@@ -440,6 +441,7 @@ class AdversarialModel(keras.Model):
             raise invalid("loss_weights", "None (AdversarialModel has one output)", loss_weights)
         j = None if loss is None else _KerasJ(loss, self.output_kind, self._n_outputs)
         taken = {m.name for m in self._own_metrics()}
+        perturbed = getattr(self, "adv_loss_tracker", None) is not None
         clean, adv = [], []
         for argument, given, weighted in (
             ("metrics", metrics, False),
@@ -448,9 +450,14 @@ class AdversarialModel(keras.Model):
             for i, identifier in enumerate(_as_list(given, argument)):
                 if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
                     continue
+                where = f"{argument}[{i}]"
                 pair = [
-                    _make_metric(identifier, prefix, f"{argument}[{i}]") for prefix in ("", "adv_")
+                    identifier
+                    if isinstance(identifier, keras.metrics.Metric)
+                    else _make_metric(identifier, "", where)
                 ]
+                if perturbed:
+                    pair.append(_make_metric(identifier, "adv_", where))
                 for metric in pair:
                     if metric.name in taken:
                         raise invalid(
@@ -462,7 +469,7 @@ class AdversarialModel(keras.Model):
                         )
                     taken.add(metric.name)
                 clean.append((pair[0], weighted))
-                adv.append((pair[1], weighted))
+                adv.extend((metric, weighted) for metric in pair[1:])
         if optimizer is None:
             optimizer = paper_sgd()
         super().compile(optimizer=optimizer, **kwargs)

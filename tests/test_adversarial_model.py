@@ -178,6 +178,8 @@ def test_metrics_are_the_metrics_property_and_weighted_by_sample_weight():
     clean.compile(
         optimizer="sgd", metrics=[keras.metrics.SparseCategoricalCrossentropy(from_logits=True)]
     )
+    assert [m.name for m in clean.metrics][-1] == "sparse_categorical_crossentropy"
+    assert not any(m.name.startswith("adv_") for m in clean.metrics)
     hist = clean.fit(x, y, epochs=1, verbose=0).history
     assert set(hist) == {"loss", "clean_loss", "accuracy", "sparse_categorical_crossentropy"}
     np.testing.assert_allclose(
