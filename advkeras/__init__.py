@@ -6,6 +6,9 @@ paper lives in the module named after it:
 
 - :mod:`advkeras.attacks`: the fast gradient sign method and the paper's other perturbations;
 - :mod:`advkeras.training`: adversarial training as a Keras ``fit()`` loop;
+- :mod:`advkeras.pylearn2`: the original maxout network's optimiser, momentum ramp and early stopping;
+- :mod:`advkeras.pipeline`: in-memory arrays as a ``tf.data`` pipeline without autotuning threads;
+- :mod:`advkeras.fitting`: ``fit_classifier``, the one call that trains as the paper does;
 - :mod:`advkeras.layers`: ``Maxout``, ``MaxoutConv2D``, ``RBF``;
 - :mod:`advkeras.models`: the paper's architectures;
 - :mod:`advkeras.datasets`: MNIST (offline, checksum-verified) and CIFAR-10;
@@ -33,10 +36,13 @@ _SUBMODULES = (
     "datasets",
     "environment",
     "evaluation",
+    "fitting",
     "layers",
     "losses",
     "models",
+    "pipeline",
     "plotting",
+    "pylearn2",
     "training",
 )
 
@@ -56,10 +62,13 @@ if TYPE_CHECKING:  # pragma: no cover
         datasets,
         environment,
         evaluation,
+        fitting,
         layers,
         losses,
         models,
+        pipeline,
         plotting,
+        pylearn2,
         training,
     )
     from advkeras.attacks import fgsm, fgsm_sweep  # noqa: F401

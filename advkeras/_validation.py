@@ -168,3 +168,33 @@ def check_choice(value: Any, allowed: Sequence[Any], argument: str) -> Any:
     if value not in allowed:
         raise invalid(argument, "one of " + ", ".join(repr(a) for a in allowed), value)
     return value
+
+
+def check_positive_float(value: Any, argument: str, allow_none: bool = False) -> float | None:
+    """Return ``value`` as a float if it is a finite number > 0 (or None when ``allow_none``)."""
+    if value is None and allow_none:
+        return None
+    expected = "a finite number > 0" + (" or None" if allow_none else "")
+    if isinstance(value, bool):
+        raise invalid(argument, expected, value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise invalid(argument, expected, value) from None
+    if not math.isfinite(v) or v <= 0:
+        raise invalid(argument, expected, value)
+    return v
+
+
+def check_rate(value: Any, argument: str = "rate") -> float:
+    """Return ``value`` as a float if it is a dropout rate in [0, 1)."""
+    expected = "a number in [0, 1)"
+    if isinstance(value, bool):
+        raise invalid(argument, expected, value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise invalid(argument, expected, value) from None
+    if not math.isfinite(v) or not 0.0 <= v < 1.0:
+        raise invalid(argument, expected, value)
+    return v

@@ -17,14 +17,19 @@ use them save to and load from ``.keras`` files.
 
 from __future__ import annotations
 
-import math
 from typing import Any
 
 import keras
 import numpy as np
 from keras import constraints, initializers, ops, regularizers
 
-from advkeras._validation import check_labels, check_positive_int, invalid
+from advkeras._validation import (
+    check_labels,
+    check_positive_float,
+    check_positive_int,
+    check_rate,
+    invalid,
+)
 
 __all__ = [
     "DEFAULT_RBF_BETA",
@@ -68,34 +73,6 @@ def pylearn2_uniform(seed: int | None = None) -> keras.initializers.Initializer:
     True
     """
     return initializers.RandomUniform(-PYLEARN2_IRANGE, PYLEARN2_IRANGE, seed=seed)
-
-
-def _check_positive_float(value: Any, argument: str, allow_none: bool = False) -> float | None:
-    if value is None and allow_none:
-        return None
-    expected = "a finite number > 0" + (" or None" if allow_none else "")
-    if isinstance(value, bool):
-        raise invalid(argument, expected, value)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise invalid(argument, expected, value) from None
-    if not math.isfinite(v) or v <= 0:
-        raise invalid(argument, expected, value)
-    return v
-
-
-def _check_rate(value: Any, argument: str = "rate") -> float:
-    expected = "a number in [0, 1)"
-    if isinstance(value, bool):
-        raise invalid(argument, expected, value)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise invalid(argument, expected, value) from None
-    if not math.isfinite(v) or not 0.0 <= v < 1.0:
-        raise invalid(argument, expected, value)
-    return v
 
 
 def _check_pair(value: Any, argument: str) -> tuple[int, int]:
@@ -161,7 +138,7 @@ class MaxNormColumns(keras.constraints.Constraint):
     """
 
     def __init__(self, max_norm: float) -> None:
-        self.max_norm = _check_positive_float(max_norm, "max_norm")
+        self.max_norm = check_positive_float(max_norm, "max_norm")
 
     def __call__(self, w: Any) -> Any:
         w = ops.convert_to_tensor(w)
@@ -230,7 +207,7 @@ class Maxout(keras.layers.Layer):
     ) -> None:
         units = check_positive_int(units, "units")
         pieces = check_positive_int(pieces, "pieces")
-        max_norm = _check_positive_float(max_norm, "max_norm", allow_none=True)
+        max_norm = check_positive_float(max_norm, "max_norm", allow_none=True)
         kernel_constraint = constraints.get(kernel_constraint)
         _kernel_constraint(max_norm, kernel_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -368,7 +345,7 @@ class MaxoutConv2D(keras.layers.Layer):
         strides = _check_pair(strides, "strides")
         if not isinstance(padding, str) or padding.lower() not in ("valid", "same"):
             raise invalid("padding", "one of 'valid', 'same'", padding)
-        max_norm = _check_positive_float(max_norm, "max_norm", allow_none=True)
+        max_norm = check_positive_float(max_norm, "max_norm", allow_none=True)
         kernel_constraint = constraints.get(kernel_constraint)
         _kernel_constraint(max_norm, kernel_constraint)
         super().__init__(activity_regularizer=activity_regularizer, **kwargs)
@@ -556,7 +533,7 @@ class InputDropout(keras.layers.Layer):
     def __init__(
         self, rate: float, rescale: bool = False, seed: int | None = None, **kwargs: Any
     ) -> None:
-        rate = _check_rate(rate)
+        rate = check_rate(rate)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
             raise invalid("seed", "an integer or None", seed)
         super().__init__(**kwargs)

@@ -19,6 +19,10 @@ Output kinds:
     (N, K) per-class probabilities that need not sum to one (independent
     sigmoids, RBF units). Cost: sum over classes of the binary cross-entropy
     against the one-hot label.
+
+The §5 closed form of adversarial logistic regression is here too:
+:func:`adversarial_logistic_loss` (per example) and
+:func:`adversarial_logistic_objective` (for a one-unit Keras model).
 """
 
 from __future__ import annotations
@@ -30,7 +34,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from advkeras._validation import check_choice, check_eps, check_labels
+from advkeras._validation import check_choice, check_eps, check_labels, invalid
 
 OutputKind = Literal["logits", "probabilities", "binary_logit", "binary_probability", "independent"]
 OUTPUT_KINDS: tuple[str, ...] = (
@@ -250,3 +254,64 @@ def adversarial_logistic_loss_as_printed(
     eps = check_eps(eps)
     y = tf.cast(y_pm, logits.dtype)
     return tf.nn.softplus(y * (eps * tf.reduce_sum(tf.abs(tf.cast(w, logits.dtype))) - logits))
+
+
+def _linear_unit(model: keras.Model) -> tuple[tf.Tensor, int]:
+    kernels = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
+    if len(kernels) != 1 or tuple(kernels[0].kernel.shape)[-1] != 1:
+        raise invalid(
+            "model",
+            "a linear model with one Dense unit (output kind 'binary_logit')",
+            f"a model with {len(kernels)} layers with a kernel",
+        )
+    return kernels[0].kernel, int(np.prod(kernels[0].kernel.shape))
+
+
+def adversarial_logistic_objective(
+    model: keras.Model,
+    x: Any,
+    y_pm: Any,
+    eps: float,
+    *,
+    reduction: str = "mean",
+) -> tf.Tensor:
+    """The §5 closed form ζ(ε‖w‖₁ − y(wᵀx + b)) for a one-unit linear Keras model.
+
+    For logistic regression the worst max-norm perturbation is known exactly,
+    η* = −ε·y·sign(w), so training on x + η* minimises this objective, with no
+    gradient with respect to x to compute. It uses the corrected form of the
+    paper's equation (see :func:`adversarial_logistic_loss`).
+    The value is differentiable with respect to the model's weights, so it can
+    be minimised with a ``tf.GradientTape``.
+
+    Args:
+        model: a linear classifier with one output logit (e.g. ``Input(784) →
+            Dense(1)``, output kind ``"binary_logit"``).
+        x: inputs, shape (N, d) (anything the model accepts).
+        y_pm: labels in {−1, +1} (or {0, 1}, read as 0 → −1), shape (N,).
+        eps: ε >= 0.
+        reduction: ``"mean"`` (a scalar) or ``"none"`` (shape (N,)).
+
+    Returns:
+        A float32 tensor.
+
+    Example:
+
+    >>> import keras, numpy as np
+    >>> lr = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> x = np.ones((2, 3), "float32"); y = np.array([1, -1])
+    >>> float(adversarial_logistic_objective(lr, x, y, 0.0)) > 0
+    True
+    """
+    eps = check_eps(eps)
+    check_choice(reduction, ("mean", "none"), "reduction")
+    kind = resolve_output_kind(model)
+    if kind != "binary_logit":
+        raise invalid("model", "a model whose output kind is 'binary_logit'", kind)
+    w, _ = _linear_unit(model)
+    x = tf.convert_to_tensor(x, tf.float32)
+    y01 = labels_for(np.asarray(y_pm), kind, int(x.shape[0]), 1, argument="y_pm")
+    y = tf.constant(2.0 * y01 - 1.0, tf.float32)
+    logits = tf.cast(model(x, training=False)[:, 0], tf.float32)
+    per_example = adversarial_logistic_loss(y, logits, w, eps)
+    return tf.reduce_mean(per_example) if reduction == "mean" else per_example

@@ -29,7 +29,13 @@ from typing import Any
 
 import keras
 
-from advkeras._validation import check_choice, check_positive_int, invalid
+from advkeras._validation import (
+    check_choice,
+    check_positive_float,
+    check_positive_int,
+    check_rate,
+    invalid,
+)
 from advkeras.layers import (
     DEFAULT_RBF_BETA,
     RBF,
@@ -38,8 +44,6 @@ from advkeras.layers import (
     MaxNormColumns,
     Maxout,
     MaxoutConv2D,
-    _check_positive_float,
-    _check_rate,
     pylearn2_uniform,
 )
 from advkeras.losses import infer_output_kind
@@ -144,7 +148,7 @@ def _check_dropout(dropout: Any, n: int) -> tuple[float, ...]:
         return (0.0,) * n
     if isinstance(dropout, str) or not isinstance(dropout, Sequence) or len(dropout) != n:
         raise invalid("dropout", f"None or a sequence of {n} rates in [0, 1)", dropout)
-    return tuple(_check_rate(r, f"dropout[{i}]") for i, r in enumerate(dropout))
+    return tuple(check_rate(r, f"dropout[{i}]") for i, r in enumerate(dropout))
 
 
 def maxout_mlp(
@@ -200,7 +204,7 @@ def maxout_mlp(
     units = check_positive_int(units, "units")
     pieces = check_positive_int(pieces, "pieces")
     rates = _check_dropout(dropout, 3)
-    max_norm = _check_positive_float(max_norm, "max_norm", allow_none=True)
+    max_norm = check_positive_float(max_norm, "max_norm", allow_none=True)
     input_dim = check_positive_int(input_dim, "input_dim")
     classes = _check_classes(classes)
     top = check_choice(top, ("softmax", "sigmoid"), "top")
@@ -282,7 +286,7 @@ def conv_maxout_cifar10(
     >>> model.output_shape, model.get_layer("pool2").output.shape[1:]
     ((None, 10), (5, 5, 24))
     """
-    width = _check_positive_float(width, "width")
+    width = check_positive_float(width, "width")
     classes = _check_classes(classes)
     if (
         isinstance(input_shape, str)
@@ -371,7 +375,7 @@ def rbf_network(
     """
     input_dim = check_positive_int(input_dim, "input_dim")
     classes = _check_classes(classes)
-    beta = _check_positive_float(beta, "beta")
+    beta = check_positive_float(beta, "beta")
     inputs = keras.Input((input_dim,), name="x")
     outputs = RBF(
         classes,

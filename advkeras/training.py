@@ -28,17 +28,21 @@ Choices the paper leaves open (flagged in the book):
 - Regularisation losses of the base model (``base_model.losses``, e.g. kernel
   regularisers) and the optional L1 penalty are added once, not once per term.
 
-The module also has the pylearn2 optimisation recipe of the original maxout
-network (:func:`paper_sgd`, :class:`MomentumSchedule`), the closed-form
-adversarial logistic regression of §5
-(:func:`adversarial_logistic_objective`), and :func:`fit_classifier`, the one
-call that the chapters use.
+What trains around it lives in modules of its own: the pylearn2 recipe of the
+original maxout network in :mod:`advkeras.pylearn2`, the array pipeline in
+:mod:`advkeras.pipeline`, the §5 closed form in :mod:`advkeras.losses`, and
+:func:`advkeras.fitting.fit_classifier`, the one call the chapters use. Their
+names stay importable from here (``advkeras.training.fit_classifier``...) for
+code written before the split.
 """
 
 from __future__ import annotations
 
+import importlib
+import inspect
 import math
 from collections.abc import Mapping, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 import keras
@@ -50,11 +54,10 @@ from advkeras._validation import (
     check_choice,
     check_clip,
     check_eps,
-    check_finite,
     check_fraction,
-    check_positive_int,
     invalid,
 )
+from advkeras.pylearn2 import paper_sgd
 
 PERTURBATIONS: tuple[str, ...] = ("fgsm", "sign_noise", "uniform_noise", "none")
 
@@ -66,20 +69,35 @@ PERTURBATIONS: tuple[str, ...] = ("fgsm", "sign_noise", "uniform_noise", "none")
 #: docstrings) must not bump it: trained networks are shipped with the book.
 TRAINING_VERSION = 1
 
-__all__ = [
-    "PERTURBATIONS",
-    "TRAINING_VERSION",
-    "AdversarialModel",
-    "ExponentialDecayWithFloor",
-    "MomentumSchedule",
-    "PaperSGD",
-    "adversarial_logistic_objective",
-    "array_dataset",
-    "fit_classifier",
-    "paper_callbacks",
-    "paper_sgd",
-    "set_momentum",
-]
+__all__ = ["PERTURBATIONS", "TRAINING_VERSION", "AdversarialModel"]
+
+#: Names that lived here before the package was split into one module per idea:
+#: ``advkeras.training.<name>`` still finds them (see :func:`__getattr__`).
+_MOVED = {
+    "ExponentialDecayWithFloor": "advkeras.pylearn2",
+    "MomentumSchedule": "advkeras.pylearn2",
+    "PaperSGD": "advkeras.pylearn2",
+    "paper_callbacks": "advkeras.pylearn2",
+    "paper_sgd": "advkeras.pylearn2",
+    "set_momentum": "advkeras.pylearn2",
+    "array_dataset": "advkeras.pipeline",
+    "adversarial_logistic_objective": "advkeras.losses",
+    "fit_classifier": "advkeras.fitting",
+}
+
+
+def __getattr__(name: str) -> Any:
+    """``advkeras.training.fit_classifier`` and the other moved names, from their new modules.
+
+    Example:
+
+    >>> import advkeras.fitting, advkeras.training
+    >>> advkeras.training.fit_classifier is advkeras.fitting.fit_classifier
+    True
+    """
+    if name in _MOVED:
+        return getattr(importlib.import_module(_MOVED[name]), name)
+    raise AttributeError(f"module 'advkeras.training' has no attribute {name!r}")
 
 
 # ---------------------------------------------------------------------------
@@ -125,86 +143,125 @@ def _single_input(x: Any) -> tf.Tensor:
     return x if x.dtype == tf.float32 else tf.cast(x, tf.float32)
 
 
-def _in_memory(a: Any) -> bool:
-    """A NumPy array or a dense tensor: data that Keras would slice into batches itself."""
-    return isinstance(a, np.ndarray) or (
-        isinstance(a, tf.Tensor) and not isinstance(a, tf.RaggedTensor | tf.SparseTensor)
-    )
+def _check_one_input(model: keras.Model) -> None:
+    """Refuse a base model with several inputs: η perturbs one input tensor."""
+    try:
+        inputs = model.inputs
+    except (AttributeError, ValueError):  # a subclassed model: checked at each batch
+        return
+    if inputs is not None and len(inputs) != 1:
+        raise invalid(
+            "base_model",
+            "a classifier with one input (AdversarialModel perturbs one input tensor)",
+            f"a model with {len(inputs)} inputs",
+        )
 
 
-def array_dataset(
-    x: Any,
-    y: Any,
-    sample_weight: Any = None,
-    *,
-    batch_size: int = 32,
-    shuffle: bool = False,
-    seed: int | None = None,
-) -> tf.data.Dataset:
-    """In-memory arrays as a batched ``tf.data`` pipeline with tf.data autotuning off.
+def _as_list(given: Any, argument: str) -> list[Any]:
+    if given is None:
+        return []
+    if isinstance(given, Mapping):
+        raise invalid(
+            argument, "None or a list of metrics (AdversarialModel has one output)", given
+        )
+    if isinstance(given, str) or not isinstance(given, Sequence):
+        return [given]
+    return list(given)
 
-    This is what :meth:`AdversarialModel.fit` trains on when it is given
-    NumPy arrays. Keras' own array adapter builds an autotuned pipeline
-    (parallel ``map`` and ``prefetch(AUTOTUNE)``); on a 2-core CPU its
-    background threads compete with the training step, and whole epochs then
-    run on one core (measured: an adversarial epoch of the 240-unit maxout
-    network on 10,000 MNIST images took 5.2 s in 6 of 9 autotuned runs,
-    2.7–3.7 s in all 9 runs without autotuning). Here the arrays are held
-    once, the indices are shuffled (anew at every epoch) and gathered batch
-    by batch in the iterator's own thread.
 
-    Args:
-        x: inputs, an array of shape (N, ...).
-        y: labels, an array of length N.
-        sample_weight: None or weights of length N.
-        batch_size: integer >= 1; the last batch may be smaller.
-        shuffle: shuffle the examples at every pass over the dataset.
-        seed: shuffling seed; None follows TensorFlow's global seed (set by
-            ``keras.utils.set_random_seed``).
+def _make_metric(identifier: Any, prefix: str, argument: str) -> keras.metrics.Metric:
+    """A new metric from a name, a function or a ``Metric`` (copied), named ``prefix + name``."""
+    if isinstance(identifier, keras.metrics.Metric):
+        config = identifier.get_config()
+        config["name"] = prefix + identifier.name
+        return type(identifier).from_config(config)
+    try:
+        fn = keras.metrics.get(identifier)
+    except (TypeError, ValueError):
+        raise invalid(
+            argument, "a Keras metric: a name, a function or a Metric", identifier
+        ) from None
+    if isinstance(fn, keras.metrics.Metric):  # e.g. a registered class name
+        return _make_metric(fn, prefix, argument)
+    name = identifier if isinstance(identifier, str) else getattr(fn, "__name__", "metric")
+    return keras.metrics.MeanMetricWrapper(fn, name=prefix + name)
 
-    Returns:
-        A dataset of ``(x, y)`` or ``(x, y, sample_weight)`` batches.
 
-    Example:
+#: Output kinds whose values are logits (a loss must take from_logits=True); the others are
+#: probabilities.
+_LOGIT_KINDS = ("logits", "binary_logit")
 
-    >>> ds = array_dataset(np.zeros((5, 2)), np.arange(5), batch_size=2)
-    >>> [int(len(b[1])) for b in ds]
-    [2, 2, 1]
-    """
-    batch_size = check_positive_int(batch_size, "batch_size")
-    if not isinstance(shuffle, bool):
-        raise invalid("shuffle", "True or False", shuffle)
-    if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
-        raise invalid("seed", "None or an integer", seed)
-    arrays = [("x", x), ("y", y)] + (
-        [] if sample_weight is None else [("sample_weight", sample_weight)]
-    )
-    tensors = []
-    for name, a in arrays:
-        if not _in_memory(a) and not hasattr(a, "__array__"):
-            raise invalid(name, "an array", type(a).__name__)
-        t = tf.convert_to_tensor(a)
-        if t.shape.rank is None or t.shape.rank == 0:
-            raise invalid(name, "an array with a first (example) axis", f"shape {t.shape}")
-        tensors.append(t)
-    n = int(tensors[0].shape[0])
-    for (name, _), t in zip(arrays[1:], tensors[1:], strict=True):
-        if int(t.shape[0]) != n:
-            raise invalid(name, f"{n} rows, as many as x", f"{int(t.shape[0])} rows")
-    indices = tf.data.Dataset.range(n)
-    if shuffle:
-        indices = indices.shuffle(max(n, 1), seed=seed, reshuffle_each_iteration=True)
-    indices = indices.batch(batch_size)
-    whole = tf.data.Dataset.from_tensors(tuple(tensors)).repeat()
 
-    def gather(idx: tf.Tensor, data: tuple[tf.Tensor, ...]) -> tuple[tf.Tensor, ...]:
-        return tuple(tf.gather(t, idx) for t in data)
+class _KerasJ:
+    """J from a Keras loss: ``j(y, out, sample_weight)``, the loss of a batch."""
 
-    dataset = tf.data.Dataset.zip((indices, whole)).map(gather)
-    options = tf.data.Options()
-    options.autotune.enabled = False
-    options.experimental_optimization.map_parallelization = False
-    return dataset.with_options(options)
+    def __init__(self, loss: Any, kind: str, width: int) -> None:
+        try:
+            fn = keras.losses.get(loss)
+        except (TypeError, ValueError):
+            fn = None
+        if fn is None or not callable(fn):
+            raise invalid(
+                "loss", "None, a Keras loss, a loss name or a function loss(y_true, y_pred)", loss
+            )
+        self.fn = fn
+        self.kind = kind
+        self.width = width
+        from_logits = _from_logits(fn)
+        if from_logits is not None and from_logits != (kind in _LOGIT_KINDS):
+            expected = (
+                f"a loss with from_logits={kind in _LOGIT_KINDS} for the base model's "
+                f"output kind {kind!r} ("
+                + ("unnormalised scores" if kind in _LOGIT_KINDS else "probabilities")
+                + "), or loss=None to derive J from the output kind"
+            )
+            raise invalid("loss", expected, f"{loss!r} (from_logits={from_logits})")
+        name = getattr(fn, "name", None) or getattr(fn, "__name__", "")
+        self.one_hot = kind == "independent" or str(name).startswith("categorical_")
+
+    def targets(self, y: tf.Tensor) -> tf.Tensor:
+        """The labels as the loss (and the compiled metrics) receive them."""
+        if not self.one_hot:
+            return y
+        return tf.one_hot(y, self.width)
+
+    def __call__(self, y: tf.Tensor, out: tf.Tensor, sample_weight: Any) -> tf.Tensor:
+        target = self.targets(y)
+        if isinstance(self.fn, keras.losses.Loss):
+            value = self.fn(target, out, sample_weight=sample_weight)
+            return tf.cast(value, tf.float32)
+        per_example = tf.cast(self.fn(target, out), tf.float32)
+        per_example = tf.reshape(per_example, [tf.shape(out)[0], -1])
+        per_example = tf.reduce_mean(per_example, axis=-1)
+        if sample_weight is not None:
+            per_example = per_example * tf.reshape(tf.cast(sample_weight, tf.float32), [-1])
+        return tf.reduce_mean(per_example)
+
+
+def _from_logits(fn: Any) -> bool | None:
+    """The ``from_logits`` setting of a Keras loss (None when it has none)."""
+    if isinstance(fn, keras.losses.Loss):
+        value = fn.get_config().get("from_logits")
+        return None if value is None else bool(value)
+    try:
+        parameter = inspect.signature(fn).parameters.get("from_logits")
+    except (TypeError, ValueError):
+        return None
+    if parameter is None or parameter.default is inspect.Parameter.empty:
+        return None
+    return bool(parameter.default)
+
+
+@dataclass
+class _Setup:
+    """What :meth:`AdversarialModel.compile` was given, and the metrics it made."""
+
+    j: _KerasJ | None = None
+    loss: Any = None
+    metrics: list[Any] = field(default_factory=list)
+    weighted_metrics: list[Any] = field(default_factory=list)
+    clean: list[tuple[keras.metrics.Metric, bool]] = field(default_factory=list)
+    adv: list[tuple[keras.metrics.Metric, bool]] = field(default_factory=list)
 
 
 @keras.saving.register_keras_serializable(package="advkeras")
@@ -220,15 +277,22 @@ class AdversarialModel(keras.Model):
     - ``"none"``: plain training on J(x); one forward and one backward pass,
       and ``alpha`` has no effect.
 
-    J is derived from the base model's output (see :mod:`advkeras.losses`):
-    softmax cross-entropy for logits or softmax outputs, the logistic loss for
-    one binary unit (labels in {0, 1} or {−1, +1}), summed binary
-    cross-entropies for independent sigmoid or RBF outputs. So ``compile``
-    takes no ``loss``. ``y`` holds integer labels (one-hot rows are accepted).
+    By default J is derived from the base model's output (see
+    :mod:`advkeras.losses`): softmax cross-entropy for logits or softmax
+    outputs, the logistic loss for one binary unit (labels in {0, 1} or
+    {−1, +1}), summed binary cross-entropies for independent sigmoid or RBF
+    outputs. A Keras loss given to :meth:`compile` replaces it (checked
+    against the output kind). ``y`` holds integer labels (one-hot rows are
+    accepted). Otherwise the wrapper is an ordinary Keras model: Keras' own
+    ``fit``, ``evaluate``, ``predict``, callbacks, ``save`` and
+    ``keras.saving.load_model``.
 
-    Logged metrics (``val_`` prefixed on validation data): ``loss`` (J̃ plus
-    regularisation), ``clean_loss`` (J(x)), ``adv_loss`` (J(x + η)),
-    ``accuracy`` and ``adv_accuracy``. In training, the ``adv_*`` metrics are
+    Logged metrics (``val_`` prefixed on validation data), the :attr:`metrics`
+    of the model: ``loss`` (J̃ plus regularisation), ``clean_loss`` (J(x)),
+    ``adv_loss`` (J(x + η)), ``accuracy`` and ``adv_accuracy``, then every
+    metric given to :meth:`compile` twice, on the clean outputs (its name)
+    and on the perturbed ones (``adv_`` + its name). The accuracies are
+    weighted by ``sample_weight``, as the losses are. In training, the ``adv_*`` metrics are
     measured on the perturbed batch (noise for the noise controls; absent for
     ``"none"``). At evaluation they are always measured on FGSM examples at
     ``eps`` (computed with dropout off), whatever the training perturbation,
@@ -240,7 +304,8 @@ class AdversarialModel(keras.Model):
 
     Args:
         base_model: a built Keras classifier with one input and one output of
-            shape (batch, classes) (TensorFlow backend).
+            shape (batch, classes) (TensorFlow backend). A model with several
+            inputs is refused: η perturbs one input.
         eps: ε, the max-norm size of η, a finite number >= 0. Default .25
             (the paper's MNIST value).
         alpha: α in [0, 1], the weight of the clean term. Default 0.5 (the
@@ -269,6 +334,16 @@ class AdversarialModel(keras.Model):
     >>> x = np.random.rand(8, 4).astype("float32"); y = np.arange(8) % 3
     >>> sorted(adv.fit(x, y, epochs=1, verbose=0).history)
     ['accuracy', 'adv_accuracy', 'adv_loss', 'clean_loss', 'loss']
+
+    With a Keras loss and metrics:
+
+    >>> adv.compile(
+    ...     optimizer="adam",
+    ...     loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    ...     metrics=["accuracy", keras.metrics.SparseTopKCategoricalAccuracy(k=2, name="top2")],
+    ... )
+    >>> [m.name for m in adv.metrics]
+    ['loss', 'clean_loss', 'adv_loss', 'accuracy', 'adv_accuracy', 'top2', 'adv_top2']
     """
 
     def __init__(
@@ -286,6 +361,7 @@ class AdversarialModel(keras.Model):
     ) -> None:
         if not isinstance(base_model, keras.Model):
             raise invalid("base_model", "a keras.Model", type(base_model).__name__)
+        _check_one_input(base_model)
         eps = check_eps(eps)
         alpha = check_fraction(alpha, "alpha")
         perturbation = check_choice(perturbation, PERTURBATIONS, "perturbation")
@@ -306,8 +382,10 @@ class AdversarialModel(keras.Model):
         self.seed = None if seed is None else int(seed)
         self._n_outputs = int(base_model.output_shape[-1])
         self._loss_fn = losses_lib.per_example_loss(kind)
+        self._setup = _Setup()
         if perturbation in ("sign_noise", "uniform_noise"):
             self._noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
+        self.loss_tracker = keras.metrics.Mean(name="loss")
         self.clean_loss_tracker = keras.metrics.Mean(name="clean_loss")
         self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
         if perturbation != "none" or eps > 0:
@@ -326,109 +404,114 @@ class AdversarialModel(keras.Model):
         self,
         optimizer: Any = None,
         loss: Any = None,
+        loss_weights: Any = None,
         metrics: Sequence[Any] | None = None,
+        weighted_metrics: Sequence[Any] | None = None,
         **kwargs: Any,
     ) -> None:
-        """Configure training; the loss is derived from the base model's output.
+        """Configure training, as ``keras.Model.compile``.
 
         Args:
-            optimizer: a Keras optimizer (or its name). ``None``: :func:`paper_sgd`
-                (add ``MomentumSchedule()`` to the ``fit`` callbacks for the full
-                pylearn2 recipe).
-            loss: must be ``None``: J comes from :mod:`advkeras.losses`.
-            metrics: extra metrics evaluated on the clean outputs against the
-                integer labels ({0, 1} for binary models). ``"accuracy"`` (and
-                ``"acc"``) are dropped from the list: ``accuracy`` and
-                ``adv_accuracy`` are always reported.
+            optimizer: a Keras optimizer (or its name). ``None``:
+                :func:`advkeras.pylearn2.paper_sgd` (add ``MomentumSchedule()``
+                to the ``fit`` callbacks for the full pylearn2 recipe).
+            loss: ``None`` (J derived from the base model's output kind, see
+                :mod:`advkeras.losses`) or a Keras loss (an instance, a name
+                such as ``"sparse_categorical_crossentropy"``, or a function
+                ``loss(y_true, y_pred)`` returning one value per example),
+                used for J in both terms of J̃ and for ∇ₓJ. It must suit the
+                output kind: ``from_logits=True`` for ``"logits"`` and
+                ``"binary_logit"``, ``from_logits=False`` for probabilities.
+                It receives integer labels ({0, 1} for one binary unit), or
+                one-hot rows for ``"independent"`` outputs and ``categorical_*``
+                losses.
+            loss_weights: must be ``None`` (one output).
+            metrics: metrics computed against the labels the loss receives,
+                on the clean outputs (logged under their name; a ``Metric``
+                given is the one updated) and on the perturbed ones (a copy
+                named ``adv_`` + name; none when the model logs no ``adv_*``).
+                ``"accuracy"`` (or ``"acc"``) is the model's own
+                ``accuracy``/``adv_accuracy`` pair, which reads every output
+                kind correctly (a binary logit is > 0) and is always logged.
+            weighted_metrics: as ``metrics``, weighted by ``sample_weight``.
             **kwargs: other ``keras.Model.compile`` arguments
                 (``jit_compile``, ``steps_per_execution``, ``run_eagerly``...).
         """
-        if loss is not None:
-            raise ValueError(
-                "Received an invalid value for argument `loss`. Expected None: "
-                "AdversarialModel derives J from the base model's output kind "
-                f"({self.output_kind!r}); pass `output=` to AdversarialModel to change it. "
-                f"Received: loss={loss!r}"
-            )
+        if loss_weights is not None:
+            raise invalid("loss_weights", "None (AdversarialModel has one output)", loss_weights)
+        j = None if loss is None else _KerasJ(loss, self.output_kind, self._n_outputs)
+        taken = {m.name for m in self._own_metrics()}
+        perturbed = getattr(self, "adv_loss_tracker", None) is not None
+        clean, adv = [], []
+        for argument, given, weighted in (
+            ("metrics", metrics, False),
+            ("weighted_metrics", weighted_metrics, True),
+        ):
+            for i, identifier in enumerate(_as_list(given, argument)):
+                if isinstance(identifier, str) and identifier.lower() in ("accuracy", "acc"):
+                    continue
+                where = f"{argument}[{i}]"
+                pair = [
+                    identifier
+                    if isinstance(identifier, keras.metrics.Metric)
+                    else _make_metric(identifier, "", where)
+                ]
+                if perturbed:
+                    pair.append(_make_metric(identifier, "adv_", where))
+                for metric in pair:
+                    if metric.name in taken:
+                        raise invalid(
+                            f"{argument}[{i}]",
+                            "a metric whose name is not logged already (taken: "
+                            + ", ".join(sorted(taken))
+                            + ")",
+                            metric.name,
+                        )
+                    taken.add(metric.name)
+                clean.append((pair[0], weighted))
+                adv.extend((metric, weighted) for metric in pair[1:])
         if optimizer is None:
             optimizer = paper_sgd()
-        if metrics is not None:
-            metrics = [m for m in metrics if not (isinstance(m, str) and m in ("accuracy", "acc"))]
-            metrics = metrics or None
-        super().compile(optimizer=optimizer, loss=None, metrics=metrics, **kwargs)
+        super().compile(optimizer=optimizer, **kwargs)
+        self.loss = loss
+        self._setup = _Setup(
+            j=j,
+            loss=loss,
+            metrics=list(metrics or []),
+            weighted_metrics=list(weighted_metrics or []),
+            clean=clean,
+            adv=adv,
+        )
 
-    def fit(
-        self,
-        x: Any = None,
-        y: Any = None,
-        batch_size: int | None = None,
-        epochs: int = 1,
-        verbose: Any = "auto",
-        callbacks: Any = None,
-        validation_split: float = 0.0,
-        validation_data: Any = None,
-        shuffle: Any = True,
-        class_weight: Any = None,
-        sample_weight: Any = None,
-        **kwargs: Any,
-    ) -> keras.callbacks.History:
-        """``keras.Model.fit``, with in-memory arrays fed through :func:`array_dataset`.
+    @property
+    def metrics(self) -> list[keras.metrics.Metric]:
+        """The metrics ``fit`` and ``evaluate`` log and reset, in the order they are logged.
 
-        Same arguments and behaviour as ``keras.Model.fit``. When ``x`` and
-        ``y`` are NumPy arrays (or tensors), ``shuffle`` is True or False and
-        neither ``validation_split``, ``class_weight`` nor ``steps_per_epoch``
-        is used, the arrays (and array ``validation_data``) are batched by
-        :func:`array_dataset`, which shuffles the same way at every epoch but
-        runs without tf.data's autotuning threads (faster on small CPUs). Any
-        other input goes to Keras unchanged.
+        ``loss``, ``clean_loss``, ``adv_loss``, ``accuracy``, ``adv_accuracy``
+        (no ``adv_*`` with ``perturbation="none"`` and ``eps=0``), then the
+        compiled metrics on clean outputs, then their ``adv_`` twins.
         """
-        simple = (
-            _in_memory(x)
-            and _in_memory(y)
-            and (sample_weight is None or _in_memory(sample_weight))
-            and isinstance(shuffle, bool)
-            and not validation_split
-            and class_weight is None
-            and kwargs.get("steps_per_epoch") is None
-        )
-        if simple:
-            size = 32 if batch_size is None else check_positive_int(batch_size, "batch_size")
-            x = array_dataset(x, y, sample_weight, batch_size=size, shuffle=shuffle)
-            y = sample_weight = batch_size = None
-            shuffle = False  # array_dataset shuffles; Keras would warn that it cannot
-            if (
-                isinstance(validation_data, tuple | list)
-                and len(validation_data) in (2, 3)
-                and _in_memory(validation_data[0])
-                and _in_memory(validation_data[1])
-                and (
-                    len(validation_data) == 2
-                    or validation_data[2] is None
-                    or _in_memory(validation_data[2])
-                )
-                and kwargs.get("validation_steps") is None
-            ):
-                val_size = kwargs.pop("validation_batch_size", None) or size
-                validation_data = array_dataset(*validation_data, batch_size=val_size)
-        return super().fit(
-            x,
-            y,
-            batch_size=batch_size,
-            epochs=epochs,
-            verbose=verbose,
-            callbacks=callbacks,
-            validation_split=validation_split,
-            validation_data=validation_data,
-            shuffle=shuffle,
-            class_weight=class_weight,
-            sample_weight=sample_weight,
-            **kwargs,
-        )
+        compiled = [m for m, _ in self._setup.clean] + [m for m, _ in self._setup.adv]
+        return self._own_metrics() + compiled
+
+    def _own_metrics(self) -> list[keras.metrics.Metric]:
+        names = ("loss", "clean_loss", "adv_loss", "accuracy", "adv_accuracy")
+        found = [getattr(self, f"{name}_tracker", None) for name in names]
+        return [m for m in found if m is not None]
+
+    def get_compile_config(self) -> dict[str, Any]:
+        """``keras.Model.get_compile_config`` with the loss and metrics of :meth:`compile`."""
+        config = super().get_compile_config()
+        if config:
+            serialize = keras.saving.serialize_keras_object
+            config["loss"] = serialize(self._setup.loss)
+            config["metrics"] = serialize(self._setup.metrics) or None
+            config["weighted_metrics"] = serialize(self._setup.weighted_metrics) or None
+        return config
 
     def compile_from_config(self, config: dict[str, Any]) -> None:
         """Compile from a saved compile config (used by ``keras.saving.load_model``)."""
         config = keras.saving.deserialize_keras_object(config)
-        config.pop("loss", None)
         self.compile(**config)
         if getattr(self, "optimizer", None) is not None and self.built:
             self.optimizer.build(self.trainable_variables)
@@ -452,6 +535,7 @@ class AdversarialModel(keras.Model):
     def from_config(cls, config: dict[str, Any]) -> AdversarialModel:
         """Rebuild from :meth:`get_config`."""
         config = dict(config)
+        importlib.import_module("advkeras.layers")  # registers Maxout, RBF... for the base model
         base = keras.saving.deserialize_keras_object(config.pop("base_model"))
         return cls(base, **config)
 
@@ -480,6 +564,8 @@ class AdversarialModel(keras.Model):
         return out if out.dtype == tf.float32 else tf.cast(out, tf.float32)
 
     def _mean_loss(self, y: tf.Tensor, out: tf.Tensor, sample_weight: Any) -> tf.Tensor:
+        if self._setup.j is not None:
+            return self._setup.j(y, out, sample_weight)
         per_example = self._loss_fn(y, out)
         if sample_weight is not None:
             per_example = per_example * tf.reshape(tf.cast(sample_weight, per_example.dtype), [-1])
@@ -521,10 +607,44 @@ class AdversarialModel(keras.Model):
             x_adv = tf.clip_by_value(x_adv, self.clip[0], self.clip[1])
         return x_adv
 
-    def _update_compiled_metrics(self, y: tf.Tensor, out: tf.Tensor, logs: dict) -> None:
-        if self._compile_metrics is not None:
-            self._compile_metrics.update_state(y, out)
-            logs.update(self._compile_metrics.result())
+    def _record(
+        self,
+        y: tf.Tensor,
+        sample_weight: Any,
+        total: tf.Tensor,
+        clean: tf.Tensor,
+        out: tf.Tensor,
+        adv: tf.Tensor | None = None,
+        out_adv: tf.Tensor | None = None,
+    ) -> dict[str, tf.Tensor]:
+        """Update the metrics with one batch; return the logs of the metrics this step measures.
+
+        As in Keras' guide "Customizing what happens in fit()": every logged
+        value is the result of a metric in :attr:`metrics`. The losses are
+        averaged over examples, the accuracies (and ``weighted_metrics``)
+        weighted by ``sample_weight``.
+        """
+        n = tf.shape(out)[0]
+        weights = None
+        if sample_weight is not None:
+            weights = tf.reshape(tf.cast(sample_weight, tf.float32), [-1])
+        target = self._setup.j.targets(y) if self._setup.j is not None else y
+        self.loss_tracker.update_state(total, sample_weight=n)
+        self.clean_loss_tracker.update_state(clean, sample_weight=n)
+        self.accuracy_tracker.update_state(self._correct(y, out), sample_weight=weights)
+        for metric, weighted in self._setup.clean:
+            metric.update_state(target, out, sample_weight=weights if weighted else None)
+        measured = [self.loss_tracker, self.clean_loss_tracker, self.accuracy_tracker]
+        measured += [m for m, _ in self._setup.clean]
+        if out_adv is not None:
+            self.adv_loss_tracker.update_state(adv, sample_weight=n)
+            self.adv_accuracy_tracker.update_state(self._correct(y, out_adv), sample_weight=weights)
+            for metric, weighted in self._setup.adv:
+                metric.update_state(target, out_adv, sample_weight=weights if weighted else None)
+            measured += [self.adv_loss_tracker, self.adv_accuracy_tracker]
+            measured += [m for m, _ in self._setup.adv]
+        ids = {id(m) for m in measured}
+        return {m.name: m.result() for m in self.metrics if id(m) in ids}
 
     # -- steps ----------------------------------------------------------------
 
@@ -533,7 +653,6 @@ class AdversarialModel(keras.Model):
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         x = _single_input(x)
         y = self._labels(y)
-        n = tf.shape(x)[0]
         per_replica = 1.0 / _num_replicas()
         tvars = self.trainable_variables
         zero = tf.UnconnectedGradients.ZERO
@@ -546,16 +665,7 @@ class AdversarialModel(keras.Model):
                 scaled = self.optimizer.scale_loss(total * per_replica)
             grads = tape.gradient(scaled, tvars, unconnected_gradients=zero)
             self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
-            self._loss_tracker.update_state(total, sample_weight=n)
-            self.clean_loss_tracker.update_state(clean, sample_weight=n)
-            self.accuracy_tracker.update_state(self._correct(y, out))
-            logs = {
-                "loss": self._loss_tracker.result(),
-                "clean_loss": self.clean_loss_tracker.result(),
-                "accuracy": self.accuracy_tracker.result(),
-            }
-            self._update_compiled_metrics(y, out, logs)
-            return logs
+            return self._record(y, sample_weight, total, clean, out)
 
         # Pass 1: clean batch. One gradient call gives ∇ₓJ and ∇θJ(x).
         fgsm = self.perturbation == "fgsm"
@@ -581,34 +691,20 @@ class AdversarialModel(keras.Model):
         self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
 
         total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
-        self._loss_tracker.update_state(total, sample_weight=n)
-        self.clean_loss_tracker.update_state(clean, sample_weight=n)
-        self.adv_loss_tracker.update_state(adv, sample_weight=n)
-        self.accuracy_tracker.update_state(self._correct(y, out))
-        self.adv_accuracy_tracker.update_state(self._correct(y, out_adv))
-        logs = {
-            "loss": self._loss_tracker.result(),
-            "clean_loss": self.clean_loss_tracker.result(),
-            "adv_loss": self.adv_loss_tracker.result(),
-            "accuracy": self.accuracy_tracker.result(),
-            "adv_accuracy": self.adv_accuracy_tracker.result(),
-        }
-        self._update_compiled_metrics(y, out, logs)
-        return logs
+        return self._record(y, sample_weight, total, clean, out, adv, out_adv)
 
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         """Clean and (when eps > 0) FGSM metrics, dropout off; needs a gradient tape."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         x = _single_input(x)
         y = self._labels(y)
-        n = tf.shape(x)[0]
         with_adv = self.eps > 0
         with tf.GradientTape() as tape:
             tape.watch(x)
             out = self._forward(x, training=False)
             clean = self._mean_loss(y, out, sample_weight)
         reg = self.regularization_loss()
-        logs = {}
+        adv = out_adv = None
         if with_adv:
             grad_x = tape.gradient(clean, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
             x_adv = x + tf.stop_gradient(self.eps * tf.sign(grad_x))
@@ -616,561 +712,8 @@ class AdversarialModel(keras.Model):
                 x_adv = tf.clip_by_value(x_adv, self.clip[0], self.clip[1])
             out_adv = self._forward(x_adv, training=False)
             adv = self._mean_loss(y, out_adv, sample_weight)
-            self.adv_loss_tracker.update_state(adv, sample_weight=n)
-            self.adv_accuracy_tracker.update_state(self._correct(y, out_adv))
         if with_adv and self.perturbation == "fgsm":
             total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
         else:
             total = clean + reg
-        self._loss_tracker.update_state(total, sample_weight=n)
-        self.clean_loss_tracker.update_state(clean, sample_weight=n)
-        self.accuracy_tracker.update_state(self._correct(y, out))
-        logs["loss"] = self._loss_tracker.result()
-        logs["clean_loss"] = self.clean_loss_tracker.result()
-        logs["accuracy"] = self.accuracy_tracker.result()
-        if with_adv:
-            logs["adv_loss"] = self.adv_loss_tracker.result()
-            logs["adv_accuracy"] = self.adv_accuracy_tracker.result()
-        self._update_compiled_metrics(y, out, logs)
-        return logs
-
-
-# ---------------------------------------------------------------------------
-# §5: closed-form adversarial logistic regression
-# ---------------------------------------------------------------------------
-
-
-def _linear_unit(model: keras.Model) -> tuple[tf.Tensor, int]:
-    kernels = [layer for layer in model.layers if getattr(layer, "kernel", None) is not None]
-    if len(kernels) != 1 or tuple(kernels[0].kernel.shape)[-1] != 1:
-        raise invalid(
-            "model",
-            "a linear model with one Dense unit (output kind 'binary_logit')",
-            f"a model with {len(kernels)} layers with a kernel",
-        )
-    return kernels[0].kernel, int(np.prod(kernels[0].kernel.shape))
-
-
-def adversarial_logistic_objective(
-    model: keras.Model,
-    x: Any,
-    y_pm: Any,
-    eps: float,
-    *,
-    reduction: str = "mean",
-) -> tf.Tensor:
-    """The §5 closed form ζ(ε‖w‖₁ − y(wᵀx + b)) for a one-unit linear Keras model.
-
-    For logistic regression the worst max-norm perturbation is known exactly,
-    η* = −ε·y·sign(w), so training on x + η* minimises this objective, with no
-    gradient with respect to x to compute. It uses the corrected form of the
-    paper's equation (see :func:`advkeras.losses.adversarial_logistic_loss`).
-    The value is differentiable with respect to the model's weights, so it can
-    be minimised with a ``tf.GradientTape``.
-
-    Args:
-        model: a linear classifier with one output logit (e.g. ``Input(784) →
-            Dense(1)``, output kind ``"binary_logit"``).
-        x: inputs, shape (N, d) (anything the model accepts).
-        y_pm: labels in {−1, +1} (or {0, 1}, read as 0 → −1), shape (N,).
-        eps: ε >= 0.
-        reduction: ``"mean"`` (a scalar) or ``"none"`` (shape (N,)).
-
-    Returns:
-        A float32 tensor.
-
-    Example:
-
-    >>> import keras, numpy as np
-    >>> lr = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
-    >>> x = np.ones((2, 3), "float32"); y = np.array([1, -1])
-    >>> float(adversarial_logistic_objective(lr, x, y, 0.0)) > 0
-    True
-    """
-    eps = check_eps(eps)
-    check_choice(reduction, ("mean", "none"), "reduction")
-    kind = losses_lib.resolve_output_kind(model)
-    if kind != "binary_logit":
-        raise invalid("model", "a model whose output kind is 'binary_logit'", kind)
-    w, _ = _linear_unit(model)
-    x = tf.convert_to_tensor(x, tf.float32)
-    y01 = losses_lib.labels_for(np.asarray(y_pm), kind, int(x.shape[0]), 1, argument="y_pm")
-    y = tf.constant(2.0 * y01 - 1.0, tf.float32)
-    logits = tf.cast(model(x, training=False)[:, 0], tf.float32)
-    per_example = losses_lib.adversarial_logistic_loss(y, logits, w, eps)
-    return tf.reduce_mean(per_example) if reduction == "mean" else per_example
-
-
-# ---------------------------------------------------------------------------
-# The pylearn2 recipe of the original maxout network
-# ---------------------------------------------------------------------------
-
-
-@keras.saving.register_keras_serializable(package="advkeras")
-class ExponentialDecayWithFloor(keras.optimizers.schedules.LearningRateSchedule):
-    """lr(step) = max(initial / decay_factor**step, min_lr): pylearn2's ``ExponentialDecay``.
-
-    Args:
-        initial_learning_rate: the rate at step 0, > 0.
-        decay_factor: divide by this after every minibatch, >= 1.
-        min_lr: the floor, >= 0.
-    """
-
-    def __init__(
-        self,
-        initial_learning_rate: float = 0.1,
-        decay_factor: float = 1.000004,
-        min_lr: float = 1e-6,
-    ) -> None:
-        initial = check_eps(initial_learning_rate, "initial_learning_rate")
-        if initial == 0:
-            raise invalid("initial_learning_rate", "a finite number > 0", initial_learning_rate)
-        decay = check_eps(decay_factor, "decay_factor")
-        if decay < 1:
-            raise invalid("decay_factor", "a finite number >= 1", decay_factor)
-        self.initial_learning_rate = initial
-        self.decay_factor = decay
-        self.min_lr = check_eps(min_lr, "min_lr")
-        # log computed in float64 so that 1e6 steps in float32 stay accurate.
-        self._log_decay = math.log(decay)
-
-    def __call__(self, step: Any) -> tf.Tensor:
-        step = tf.cast(step, tf.float32)
-        lr = self.initial_learning_rate * tf.exp(-step * self._log_decay)
-        return tf.maximum(lr, self.min_lr)
-
-    def get_config(self) -> dict[str, float]:
-        return {
-            "initial_learning_rate": self.initial_learning_rate,
-            "decay_factor": self.decay_factor,
-            "min_lr": self.min_lr,
-        }
-
-
-@keras.saving.register_keras_serializable(package="advkeras")
-class PaperSGD(keras.optimizers.SGD):
-    """Keras SGD whose momentum is a variable, so it can change between epochs.
-
-    Keras' ``SGD`` reads ``momentum`` as a Python float when ``fit`` traces
-    its train function, so assigning a new value later has no effect until
-    the function is traced again. Here ``momentum`` is backed by a
-    non-trainable variable read at every step; setting
-    ``optimizer.momentum = 0.6`` takes effect at the next step. Momentum
-    slots are always created (even at momentum 0). Otherwise identical to
-    ``keras.optimizers.SGD`` (classical momentum, as in pylearn2).
-    """
-
-    def __init__(
-        self,
-        learning_rate: Any = 0.01,
-        momentum: float = 0.0,
-        nesterov: bool = False,
-        **kwargs: Any,
-    ) -> None:
-        super().__init__(
-            learning_rate=learning_rate,
-            momentum=check_fraction(momentum, "momentum"),
-            nesterov=nesterov,
-            **kwargs,
-        )
-
-    @property
-    def momentum(self) -> float:
-        return self.__dict__.get("_momentum_value", 0.0)
-
-    @momentum.setter
-    def momentum(self, value: float) -> None:
-        value = check_fraction(value, "momentum")
-        var = self.__dict__.get("_momentum_variable")
-        if var is None:
-            with keras.name_scope(self.name, caller=self):
-                var = keras.Variable(
-                    value,
-                    name="momentum",
-                    dtype="float32",
-                    trainable=False,
-                    aggregation="only_first_replica",
-                )
-            self._momentum_variable = var
-        else:
-            var.assign(value)
-        self._momentum_value = value
-
-    def build(self, variables: list[Any]) -> None:
-        if self.built:
-            return
-        keras.optimizers.Optimizer.build(self, variables)
-        self.momentums = self.add_optimizer_variables(variables, "momentum")
-
-    def update_step(self, gradient: Any, variable: Any, learning_rate: Any) -> None:
-        learning_rate = tf.cast(learning_rate, variable.dtype)
-        gradient = tf.cast(gradient, variable.dtype)
-        momentum = tf.cast(tf.convert_to_tensor(self._momentum_variable), variable.dtype)
-        m = self.momentums[self._get_variable_index(variable)]
-        step = m * momentum - gradient * learning_rate
-        self.assign(m, step)
-        if self.nesterov:
-            self.assign_add(variable, step * momentum - gradient * learning_rate)
-        else:
-            self.assign_add(variable, step)
-
-
-def paper_sgd(
-    learning_rate: float = 0.1,
-    decay_factor: float = 1.000004,
-    min_lr: float = 1e-6,
-    momentum: float = 0.5,
-) -> PaperSGD:
-    """SGD as in pylearn2's ``mnist_pi.yaml``: lr .1 divided by 1.000004 per batch, momentum .5.
-
-    Pair it with :class:`MomentumSchedule` (momentum .5 → .7 over epochs 1 to
-    250). Create it inside a ``tf.distribute`` strategy's scope when using one.
-
-    Args:
-        learning_rate: initial learning rate (> 0).
-        decay_factor: the rate is divided by this after every minibatch (>= 1).
-        min_lr: floor of the learning rate (>= 0).
-        momentum: initial momentum in [0, 1].
-
-    Returns:
-        A :class:`PaperSGD` (a ``keras.optimizers.SGD``) with an
-        :class:`ExponentialDecayWithFloor` schedule.
-
-    Example:
-
-    >>> opt = paper_sgd()
-    >>> round(float(opt.learning_rate), 6), opt.momentum
-    (0.1, 0.5)
-    """
-    schedule = ExponentialDecayWithFloor(learning_rate, decay_factor, min_lr)
-    return PaperSGD(learning_rate=schedule, momentum=momentum)
-
-
-def set_momentum(model: keras.Model, value: float) -> None:
-    """Set the momentum of ``model.optimizer`` so that the next training step uses it.
-
-    A :class:`PaperSGD` (also inside a ``LossScaleOptimizer``) is updated in
-    place. A plain ``keras.optimizers.SGD`` reads its momentum when the train
-    function is traced, so the value is set and the train function is traced
-    again (a few seconds); it must have been created with momentum > 0.
-
-    Args:
-        model: a compiled model.
-        value: the new momentum in [0, 1].
-    """
-    value = check_fraction(value, "momentum")
-    optimizer = getattr(model, "optimizer", None)
-    optimizer = getattr(optimizer, "inner_optimizer", optimizer)
-    if isinstance(optimizer, PaperSGD):
-        optimizer.momentum = value
-        return
-    if not isinstance(optimizer, keras.optimizers.SGD):
-        raise invalid(
-            "model.optimizer",
-            "a keras.optimizers.SGD (preferably advkeras.training.PaperSGD)",
-            type(optimizer).__name__,
-        )
-    if optimizer.momentum == 0 and value != 0:
-        raise invalid(
-            "model.optimizer",
-            "an SGD created with momentum > 0 (Keras builds no momentum slots at 0), "
-            "or advkeras.training.paper_sgd()",
-            "SGD(momentum=0.0)",
-        )
-    if optimizer.momentum != value:
-        optimizer.momentum = value
-        if model.train_function is not None:
-            model.make_train_function(force=True)
-
-
-class MomentumSchedule(keras.callbacks.Callback):
-    """Raise the momentum linearly per epoch: pylearn2's ``MomentumAdjustor``.
-
-    Epoch e (counted from 1) uses start + (end − start)·clip((e − start_epoch)
-    / (end_epoch − start_epoch), 0, 1): with the defaults, .5 in epoch 1,
-    rising to .7 in epoch 250 and after. The value is logged as ``momentum``.
-
-    Args:
-        start: momentum up to ``start_epoch``, in [0, 1].
-        end: momentum from ``end_epoch`` on, in [0, 1].
-        start_epoch: first epoch of the ramp (>= 1).
-        end_epoch: last epoch of the ramp (>= start_epoch).
-
-    Example:
-
-    >>> MomentumSchedule().momentum_at(250)
-    0.7
-    """
-
-    def __init__(
-        self,
-        start: float = 0.5,
-        end: float = 0.7,
-        start_epoch: int = 1,
-        end_epoch: int = 250,
-    ) -> None:
-        super().__init__()
-        self.start = check_fraction(start, "start")
-        self.end = check_fraction(end, "end")
-        self.start_epoch = check_positive_int(start_epoch, "start_epoch")
-        self.end_epoch = check_positive_int(end_epoch, "end_epoch")
-        if self.end_epoch < self.start_epoch:
-            raise invalid("end_epoch", f"an integer >= start_epoch={start_epoch}", end_epoch)
-        self._current: float | None = None
-
-    def get_config(self) -> dict[str, Any]:
-        """The schedule's parameters (part of a cached model's key, see :mod:`advkeras.book.cache`).
-
-        Example:
-
-        >>> MomentumSchedule(end=0.9).get_config()["end"]
-        0.9
-        """
-        return {
-            "start": self.start,
-            "end": self.end,
-            "start_epoch": self.start_epoch,
-            "end_epoch": self.end_epoch,
-        }
-
-    def momentum_at(self, epoch: int) -> float:
-        """The momentum of epoch ``epoch`` (counted from 1)."""
-        width = self.end_epoch - self.start_epoch
-        if width == 0:
-            frac = 1.0 if epoch >= self.start_epoch else 0.0
-        else:
-            frac = min(max((epoch - self.start_epoch) / width, 0.0), 1.0)
-        return self.start * (1.0 - frac) + self.end * frac
-
-    def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-        self._current = self.momentum_at(epoch + 1)
-        set_momentum(self.model, self._current)
-
-    def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-        if logs is not None and self._current is not None:
-            logs["momentum"] = self._current
-
-
-def _monitor_mode(monitor: str) -> str:
-    return "max" if monitor.endswith("accuracy") else "min"
-
-
-def paper_callbacks(
-    *,
-    patience: int | None = None,
-    monitor: str = "val_accuracy",
-    momentum_start: float = 0.5,
-    momentum_end: float = 0.7,
-    start_epoch: int = 1,
-    end_epoch: int = 250,
-) -> list[keras.callbacks.Callback]:
-    """The pylearn2 callbacks: a :class:`MomentumSchedule`, and early stopping if asked.
-
-    Early stopping keeps the best weights (pylearn2 ``MonitorBased`` with
-    ``prop_decrease=0`` and a best-model checkpoint): it stops after
-    ``patience`` epochs without a strict improvement of ``monitor`` and
-    restores the best epoch's weights. ``*_error`` monitors are read as
-    ``*_accuracy`` (the same ordering).
-
-    Args:
-        patience: epochs without improvement before stopping (None: never stop).
-        monitor: a logged metric, e.g. ``"val_accuracy"`` (pylearn2's
-            ``valid_y_misclass``) or ``"val_adv_accuracy"`` (§6).
-        momentum_start, momentum_end, start_epoch, end_epoch: see
-            :class:`MomentumSchedule`.
-
-    Returns:
-        A list of callbacks for ``fit``.
-    """
-    callbacks: list[keras.callbacks.Callback] = [
-        MomentumSchedule(momentum_start, momentum_end, start_epoch, end_epoch)
-    ]
-    if patience is not None:
-        callbacks.append(_early_stopping(monitor, patience))
-    return callbacks
-
-
-def _early_stopping(monitor: str, patience: int) -> keras.callbacks.EarlyStopping:
-    patience = check_positive_int(patience, "patience")
-    if not isinstance(monitor, str) or not monitor:
-        raise invalid("monitor", "a logged metric name such as 'val_adv_accuracy'", monitor)
-    if monitor.endswith("error"):
-        monitor = monitor[: -len("error")] + "accuracy"
-    return keras.callbacks.EarlyStopping(
-        monitor=monitor,
-        mode=_monitor_mode(monitor),
-        patience=patience,
-        restore_best_weights=True,
-    )
-
-
-# ---------------------------------------------------------------------------
-# One call for the chapters
-# ---------------------------------------------------------------------------
-
-
-def _as_inputs(x: Any, argument: str) -> np.ndarray:
-    arr = np.asarray(x)
-    if arr.ndim < 2 or arr.shape[0] == 0:
-        raise invalid(argument, "an array of shape (N, ...) with N >= 1", f"shape {arr.shape}")
-    if not np.issubdtype(arr.dtype, np.number):
-        raise invalid(argument, "a numeric array", f"dtype {arr.dtype}")
-    arr = arr.astype(np.float32, copy=False)
-    if arr.size:
-        check_finite(arr, argument)
-    return arr
-
-
-def fit_classifier(
-    model: keras.Model,
-    x: Any,
-    y: Any,
-    *,
-    epochs: int,
-    batch_size: int = 100,
-    validation_data: tuple[Any, Any] | None = None,
-    adversarial: bool = False,
-    eps: float = 0.25,
-    alpha: float = 0.5,
-    perturbation: str = "fgsm",
-    l1: tuple[str, float] | None = None,
-    patience: int | None = None,
-    monitor: str | None = None,
-    seed: int = 0,
-    optimizer: Any = None,
-    callbacks: Sequence[keras.callbacks.Callback] | None = None,
-    verbose: int = 2,
-    clip: tuple[float, float] | None = None,
-    output: str | None = None,
-) -> keras.Model:
-    """Train a classifier cleanly, adversarially (§6) or with a noise control.
-
-    The model is wrapped in an :class:`AdversarialModel`, compiled with
-    :func:`paper_sgd` and :class:`MomentumSchedule` unless ``optimizer`` is
-    given, and fitted with shuffled minibatches. What it trains on:
-
-    - ``perturbation="sign_noise"`` or ``"uniform_noise"``: the §6 noise
-      controls, α·J(x) + (1 − α)·J(x + noise), whatever ``adversarial`` says;
-    - otherwise ``adversarial=True``: the paper's J̃ with FGSM examples;
-    - otherwise: plain training on J(x) (one forward/backward pass a batch).
-
-    With ``validation_data`` and ``eps > 0`` the validation metrics include
-    FGSM ones (``val_adv_loss``, ``val_adv_accuracy``); pass ``eps=0`` to a
-    clean run to skip them. With ``patience``, training stops after that
-    many epochs without a strict improvement of ``monitor`` and the best
-    epoch's weights are restored. ``monitor`` defaults to
-    ``"val_adv_accuracy"`` for FGSM training (the paper's adversarial
-    validation error) and ``"val_accuracy"`` otherwise (pylearn2's
-    ``valid_y_misclass``); ``"val_adv_error"``/``"val_error"`` are accepted.
-
-    Args:
-        model: a built Keras classifier (see :class:`AdversarialModel`).
-        x, y: training inputs (N, ...) and integer labels (binary models:
-            {0, 1} or {−1, +1}).
-        epochs: number of epochs (the maximum with ``patience``).
-        batch_size: minibatch size (100 in pylearn2).
-        validation_data: ``(x_val, y_val)`` or None.
-        adversarial: train on J̃ with FGSM examples.
-        eps: ε of the perturbation and of the adversarial validation metrics.
-        alpha: α of J̃.
-        perturbation: ``"fgsm"``, ``"sign_noise"``, ``"uniform_noise"`` or ``"none"``.
-        l1: ``(layer_name, coefficient)``: L1 weight decay of that layer's kernel.
-        patience: early-stopping patience in epochs (None: train all epochs).
-        monitor: the metric early stopping watches (see above).
-        seed: passed to ``keras.utils.set_random_seed`` (shuffling, dropout
-            masks of layers built afterwards, noise).
-        optimizer: a Keras optimizer; None: ``paper_sgd()`` + ``MomentumSchedule()``.
-        callbacks: extra callbacks.
-        verbose: ``fit`` verbosity.
-        clip: ``(min, max)`` clipping of x + η, None for none (the paper's choice).
-        output: the model's output kind (inferred when None).
-
-    Returns:
-        The trained *base* model, with ``advkeras_history``: the fit history
-        as a dict of lists of floats, plus ``error`` keys (1 − accuracy) for
-        every accuracy key (e.g. ``val_adv_error``).
-
-    Example:
-
-    >>> import keras, numpy as np
-    >>> m = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-    >>> x = np.random.rand(20, 4).astype("float32"); y = np.arange(20) % 3
-    >>> m = fit_classifier(m, x, y, epochs=1, batch_size=10, adversarial=True, verbose=0)
-    >>> "adv_error" in m.advkeras_history
-    True
-    """
-    if not isinstance(model, keras.Model):
-        raise invalid("model", "a keras.Model", type(model).__name__)
-    epochs = check_positive_int(epochs, "epochs")
-    batch_size = check_positive_int(batch_size, "batch_size")
-    perturbation = check_choice(perturbation, PERTURBATIONS, "perturbation")
-    if not isinstance(adversarial, bool):
-        raise invalid("adversarial", "True or False", adversarial)
-    if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
-        raise invalid("seed", "an integer", seed)
-    if perturbation in ("sign_noise", "uniform_noise"):
-        train_perturbation = perturbation
-    elif adversarial:
-        if perturbation == "none":
-            raise invalid(
-                "perturbation",
-                "'fgsm', 'sign_noise' or 'uniform_noise' when adversarial=True",
-                perturbation,
-            )
-        train_perturbation = "fgsm"
-    else:
-        train_perturbation = "none"
-
-    kind = losses_lib.resolve_output_kind(model, output)
-    n_outputs = int(model.output_shape[-1])
-    x = _as_inputs(x, "x")
-    y = losses_lib.labels_for(y, kind, len(x), n_outputs)
-    if validation_data is not None:
-        if not isinstance(validation_data, tuple | list) or len(validation_data) != 2:
-            raise invalid("validation_data", "None or a pair (x_val, y_val)", type(validation_data))
-        x_val = _as_inputs(validation_data[0], "validation_data[0]")
-        y_val = losses_lib.labels_for(
-            validation_data[1], kind, len(x_val), n_outputs, argument="validation_data[1]"
-        )
-        validation_data = (x_val, y_val)
-
-    keras.utils.set_random_seed(int(seed))
-    adv = AdversarialModel(
-        model,
-        eps=eps,
-        alpha=alpha,
-        perturbation=train_perturbation,
-        clip=clip,
-        output=kind,
-        l1=l1,
-        seed=int(seed),
-    )
-    cbs = list(callbacks or [])
-    if optimizer is None:
-        optimizer = paper_sgd()
-        cbs.append(MomentumSchedule())
-    if patience is not None:
-        if monitor is None:
-            monitor = "val_adv_accuracy" if train_perturbation == "fgsm" else "val_accuracy"
-        if monitor.startswith("val_") and validation_data is None:
-            raise invalid("validation_data", f"(x_val, y_val) to monitor {monitor!r}", None)
-        if "adv_" in monitor and adv.eps == 0:
-            raise invalid("monitor", "a metric without 'adv_' when eps=0", monitor)
-        cbs.append(_early_stopping(monitor, patience))
-    adv.compile(optimizer=optimizer)
-    history = adv.fit(
-        x,
-        y,
-        epochs=epochs,
-        batch_size=batch_size,
-        validation_data=validation_data,
-        shuffle=True,
-        callbacks=cbs,
-        verbose=verbose,
-    )
-    record = {k: [float(v) for v in vs] for k, vs in history.history.items()}
-    for key in list(record):
-        if key.endswith("accuracy"):
-            record[key[: -len("accuracy")] + "error"] = [1.0 - v for v in record[key]]
-    model.advkeras_history = record
-    return model
+        return self._record(y, sample_weight, total, clean, out, adv, out_adv)

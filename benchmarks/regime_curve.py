@@ -32,7 +32,7 @@ def train(
     import keras
     import numpy as np
 
-    from advkeras import attacks, datasets, models, training
+    from advkeras import attacks, datasets, fitting, models
     from advkeras._files import atomic_path, atomic_write_text
 
     s = datasets.mnist_splits()  # the book profile's sizes: all 50,000 / 10,000 / 10,000
@@ -58,7 +58,7 @@ def train(
     keras.utils.set_random_seed(seed)
     base = models.maxout_mlp(240, 5, seed=seed)
     adversarial = kind == "adversarial"
-    training.fit_classifier(
+    fitting.fit_classifier(
         base,
         s.x_train,
         s.y_train,

@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import environment, losses, models, training
+from advkeras import environment, fitting, losses, models, pylearn2, training
 from advkeras.book import cache, experiments, profiles
 
 MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
@@ -246,13 +246,13 @@ def test_key_follows_the_defaults_that_train(recorded):
         assert _layer(recorded[-1], "drop_h1")["rate"] == 0.4
         mp.setitem(models.maxout_mlp.__kwdefaults__, "max_norm", 2.0)
         experiments.maxout(TINY)
-        mp.setattr(training.paper_sgd, "__defaults__", (0.05, 1.000004, 1e-6, 0.5))
+        mp.setattr(pylearn2.paper_sgd, "__defaults__", (0.05, 1.000004, 1e-6, 0.5))
         experiments.maxout(TINY)
-        mp.setattr(training.paper_sgd, "__defaults__", (0.05, 1.00001, 1e-6, 0.5))
+        mp.setattr(pylearn2.paper_sgd, "__defaults__", (0.05, 1.00001, 1e-6, 0.5))
         experiments.maxout(TINY)
-        mp.setattr(training.MomentumSchedule.__init__, "__defaults__", (0.5, 0.8, 1, 250))
+        mp.setattr(pylearn2.MomentumSchedule.__init__, "__defaults__", (0.5, 0.8, 1, 250))
         experiments.maxout(TINY)
-        mp.setitem(training.fit_classifier.__kwdefaults__, "clip", (0.0, 1.0))
+        mp.setitem(fitting.fit_classifier.__kwdefaults__, "clip", (0.0, 1.0))
         experiments.maxout(TINY)
         mp.setattr(training, "TRAINING_VERSION", training.TRAINING_VERSION + 1)
         experiments.maxout(TINY)
@@ -315,7 +315,7 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
     """The model, optimizer and callbacks in the key are the ones fitted, and the key's fit
     settings are the arguments fit_classifier receives, with its defaults for the others."""
     trained: dict[str, Any] = {}
-    real_fit = training.fit_classifier
+    real_fit = fitting.fit_classifier
 
     def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> Any:
         trained["spec"] = spec
@@ -327,7 +327,7 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
         return model
 
     monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
-    monkeypatch.setattr(training, "fit_classifier", fake_fit)
+    monkeypatch.setattr(fitting, "fit_classifier", fake_fit)
     experiments.maxout(TINY, adversarial=True, l1=0.001)
     spec = trained["spec"]
     assert cache.keras_config(trained["model"]) == spec["model"]
@@ -359,7 +359,7 @@ def test_recipes_train_exactly_as_the_original_procedure(cache_dir, recipe):
             experiments.LINEAR_LR, momentum=experiments.LINEAR_MOMENTUM
         )
         kwargs = {"epochs": TINY.epochs_rbf, "eps": experiments.MNIST_EPS, "optimizer": optimizer}
-    ref = training.fit_classifier(
+    ref = fitting.fit_classifier(
         ref,
         s.x_train,
         s.y_train,
@@ -454,7 +454,7 @@ def test_maxout_half_trains_on_disjoint_halves_of_the_training_split(monkeypatch
         return model
 
     monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
-    monkeypatch.setattr(training, "fit_classifier", fake_fit)
+    monkeypatch.setattr(fitting, "fit_classifier", fake_fit)
     splits = experiments.mnist(TINY)
     for half in (None, 0, 1):
         experiments.maxout(TINY, half=half)

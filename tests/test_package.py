@@ -67,6 +67,29 @@ def test_readme_script_runs_and_learns(capsys):
     assert np.max(np.abs(x_adv - x_test)) <= 0.25 + 1e-6
 
 
+def _readme_block(heading: str) -> str:
+    text = (ROOT / "README.md").read_text()
+    section = text.split(f"\n{heading}\n", 1)[1].split("\n## ", 1)[0]
+    (block,) = re.findall(r"```python\n(.*?)```", section, flags=re.S)
+    return block
+
+
+def test_readme_library_script_runs_in_a_fresh_process(tmp_path):
+    """The README's script for library users, verbatim, in a new interpreter: it imports only
+    the library, trains with a Keras loss and metrics=["accuracy"], saves and loads."""
+    script = tmp_path / "user_script.py"
+    script.write_text(_readme_block("## advkeras in your own code"))
+    proc = subprocess.run(
+        [sys.executable, str(script)], cwd=tmp_path, capture_output=True, text=True, timeout=600
+    )
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    found = re.search(r"clean and FGSM: ([0-9.]+) ([0-9.]+)", proc.stdout)
+    clean, fgsm = float(found.group(1)), float(found.group(2))
+    assert 0.0 <= fgsm < clean <= 1.0 and clean > 0.3  # it learnt something, and FGSM hurts
+    assert (tmp_path / "adversarial.keras").is_file() and (tmp_path / "maxout.keras").is_file()
+    assert "advkeras.book" not in script.read_text()
+
+
 @pytest.mark.skipif(
     subprocess.run([sys.executable, "-c", "import hatchling"], capture_output=True).returncode,
     reason="hatchling is not installed in this environment",

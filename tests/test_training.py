@@ -1,4 +1,5 @@
-"""Tests of advkeras.training: the J̃ update against closed forms, the pylearn2 recipe, plumbing."""
+"""Tests of advkeras.training (the J̃ update against closed forms, plumbing), with
+fit_classifier (advkeras.fitting) and the §5 closed form (advkeras.losses) that it trains."""
 
 from __future__ import annotations
 
@@ -14,19 +15,14 @@ import pytest
 import tensorflow as tf
 
 from advkeras import losses
-from advkeras.training import (
-    AdversarialModel,
-    ExponentialDecayWithFloor,
-    MomentumSchedule,
+from advkeras.fitting import fit_classifier
+from advkeras.losses import adversarial_logistic_objective
+from advkeras.pipeline import array_dataset
+from advkeras.pylearn2 import (
     PaperSGD,
-    _early_stopping,
-    adversarial_logistic_objective,
-    array_dataset,
-    fit_classifier,
-    paper_callbacks,
     paper_sgd,
-    set_momentum,
 )
+from advkeras.training import AdversarialModel
 
 D, K, N = 5, 3, 8
 
@@ -359,97 +355,6 @@ def test_mirrored_strategy_on_two_replicas_matches_single_device():
 
 
 # ---------------------------------------------------------------------------
-# The pylearn2 recipe
-# ---------------------------------------------------------------------------
-
-
-def test_paper_sgd_learning_rate_is_divided_per_step_with_a_floor():
-    schedule = ExponentialDecayWithFloor(0.1, 1.000004, 1e-6)
-    for k in (0, 1, 1000, 250_000, 1_000_000):
-        assert float(schedule(k)) == pytest.approx(0.1 / 1.000004**k, rel=1e-5)
-    assert float(schedule(10**8)) == pytest.approx(1e-6, rel=1e-6)
-    opt = paper_sgd()
-    var = keras.Variable(np.zeros(3, np.float32))
-    for _ in range(3):
-        opt.apply_gradients([(tf.ones(3), var)])
-    assert float(opt.learning_rate) == pytest.approx(0.1 / 1.000004**3, rel=1e-6)
-    assert opt.momentum == 0.5
-    restored = keras.optimizers.deserialize(keras.optimizers.serialize(opt))
-    assert isinstance(restored, PaperSGD) and restored.momentum == 0.5
-    assert restored.get_config()["learning_rate"]["config"]["decay_factor"] == 1.000004
-
-
-@pytest.mark.parametrize("nesterov", [False, True])
-def test_paper_sgd_update_equals_keras_sgd(nesterov):
-    grads = [np.array([1.0, -2.0], np.float32), np.array([0.5, 0.5], np.float32)] * 2
-    results = []
-    for cls in (PaperSGD, keras.optimizers.SGD):
-        opt = cls(learning_rate=0.1, momentum=0.6, nesterov=nesterov)
-        var = keras.Variable(np.array([0.3, -0.1], np.float32))
-        for g in grads:
-            opt.apply_gradients([(tf.constant(g), var)])
-        results.append(var.numpy())
-    np.testing.assert_allclose(results[0], results[1], atol=1e-7)
-
-
-def test_momentum_schedule_values_follow_pylearn2():
-    sched = MomentumSchedule()
-    assert sched.momentum_at(1) == 0.5
-    assert sched.momentum_at(250) == pytest.approx(0.7)
-    assert sched.momentum_at(1000) == pytest.approx(0.7)
-    assert sched.momentum_at(125.5) == pytest.approx(0.6)
-    assert MomentumSchedule(0.5, 0.7, 3, 3).momentum_at(2) == 0.5
-
-
-@pytest.mark.parametrize("optimizer", ["paper", "keras"])
-def test_momentum_schedule_changes_the_effective_momentum(optimizer):
-    """Constant gradient 1, lr 1: w after epochs 1..3 is -1, -1 - (1 + m2), ..."""
-    model = keras.Sequential(
-        [keras.Input((1,)), keras.layers.Dense(1, use_bias=False, kernel_initializer="zeros")]
-    )
-    if optimizer == "paper":
-        opt, start = paper_sgd(learning_rate=1.0, decay_factor=1.0, min_lr=0.0, momentum=0.0), 0.0
-    else:
-        opt, start = keras.optimizers.SGD(1.0, momentum=0.1), 0.1
-    model.compile(optimizer=opt, loss=lambda y_true, y_pred: keras.ops.mean(y_pred))
-    trajectory = []
-    record = keras.callbacks.LambdaCallback(
-        on_epoch_end=lambda epoch, logs: trajectory.append(float(model.get_weights()[0][0, 0]))
-    )
-    hist = model.fit(
-        np.ones((1, 1), np.float32),
-        np.zeros((1, 1), np.float32),
-        epochs=3,
-        verbose=0,
-        callbacks=[MomentumSchedule(start, 0.9, 1, 2), record],
-    )
-    v1 = -1.0
-    v2 = 0.9 * v1 - 1.0
-    v3 = 0.9 * v2 - 1.0
-    np.testing.assert_allclose(trajectory, [v1, v1 + v2, v1 + v2 + v3], atol=1e-5)
-    assert hist.history["momentum"] == pytest.approx([start, 0.9, 0.9])
-
-
-def test_set_momentum_refuses_sgd_without_momentum_slots():
-    model = keras.Sequential([keras.Input((1,)), keras.layers.Dense(1)])
-    model.compile(optimizer=keras.optimizers.SGD(0.1), loss="mse")
-    with pytest.raises(ValueError, match="model.optimizer"):
-        set_momentum(model, 0.5)
-    model.compile(optimizer=keras.optimizers.Adam(), loss="mse")
-    with pytest.raises(ValueError, match="model.optimizer"):
-        set_momentum(model, 0.5)
-
-
-def test_paper_callbacks_and_error_monitors():
-    cbs = paper_callbacks(patience=5, monitor="val_adv_error")
-    assert isinstance(cbs[0], MomentumSchedule)
-    stop = cbs[1]
-    assert stop.monitor == "val_adv_accuracy" and stop.patience == 5 and stop.restore_best_weights
-    assert stop.mode == "max"  # higher accuracy = lower error is better
-    assert _early_stopping("val_loss", 2).mode == "min"
-
-
-# ---------------------------------------------------------------------------
 # fit_classifier
 # ---------------------------------------------------------------------------
 
@@ -538,27 +443,9 @@ def test_bad_base_model_and_compile_loss_are_rejected():
     with pytest.raises(ValueError, match="base_model"):
         AdversarialModel(object())
     adv = AdversarialModel(_base())
-    with pytest.raises(ValueError, match="`loss`"):
-        adv.compile(optimizer="sgd", loss="mse")
-
-
-@pytest.mark.parametrize(
-    ("factory", "argument"),
-    [
-        (lambda: paper_sgd(learning_rate=0.0), "initial_learning_rate"),
-        (lambda: paper_sgd(decay_factor=0.5), "decay_factor"),
-        (lambda: paper_sgd(min_lr=-1.0), "min_lr"),
-        (lambda: paper_sgd(momentum=1.5), "momentum"),
-        (lambda: MomentumSchedule(start=2.0), "start"),
-        (lambda: MomentumSchedule(end=-0.1), "end"),
-        (lambda: MomentumSchedule(start_epoch=0), "start_epoch"),
-        (lambda: MomentumSchedule(start_epoch=5, end_epoch=2), "end_epoch"),
-        (lambda: paper_callbacks(patience=0), "patience"),
-    ],
-)
-def test_recipe_rejects_bad_arguments(factory, argument):
-    with pytest.raises(ValueError, match=f"`{argument}`"):
-        factory()
+    # The base model outputs logits: a loss reading probabilities is refused.
+    with pytest.raises(ValueError, match="`loss`.*from_logits=True"):
+        adv.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
 
 
 @pytest.mark.parametrize(
@@ -602,56 +489,33 @@ def test_adversarial_logistic_objective_rejects_non_linear_binary_models():
 # ---------------------------------------------------------------------------
 
 
-def test_array_dataset_visits_every_example_once_per_epoch_and_reshuffles():
-    x = np.arange(23, dtype=np.float32)[:, None] * np.ones((1, 3), np.float32)
-    y = np.arange(23)
-    w = np.linspace(0.0, 1.0, 23).astype(np.float32)
-    tf.random.set_seed(0)
-    ds = array_dataset(x, y, w, batch_size=5, shuffle=True)
-    assert not ds.options().autotune.enabled
-    orders = []
-    for _ in range(2):
-        batches = list(ds)
-        assert [len(b[1]) for b in batches] == [5, 5, 5, 5, 3]
-        order = np.concatenate([b[1].numpy() for b in batches])
-        assert sorted(order) == list(range(23))
-        for bx, by, bw in batches:  # rows stay aligned
-            np.testing.assert_array_equal(bx.numpy()[:, 0], by.numpy())
-            np.testing.assert_allclose(bw.numpy(), w[by.numpy()])
-        orders.append(order)
-    assert list(orders[0]) != list(orders[1])  # a new order at every epoch
-    plain = np.concatenate([b[1].numpy() for b in array_dataset(x, y, batch_size=4)])
-    np.testing.assert_array_equal(plain, y)
-
-
-@pytest.mark.parametrize(
-    ("kwargs", "argument"),
-    [
-        ({"batch_size": 0}, "batch_size"),
-        ({"shuffle": "yes"}, "shuffle"),
-        ({"seed": 1.5}, "seed"),
-        ({"y": np.arange(3)}, "y"),
-        ({"sample_weight": np.ones(2)}, "sample_weight"),
-        ({"x": np.float32(1.0)}, "x"),
-    ],
-)
-def test_array_dataset_rejects_bad_arguments(kwargs, argument):
-    args = {"x": np.zeros((4, 2), np.float32), "y": np.arange(4), **kwargs}
-    with pytest.raises(ValueError, match=f"`{argument}`"):
-        array_dataset(**args)
-
-
-def test_fit_on_arrays_equals_fit_on_keras_own_pipeline():
-    """The array path changes the input pipeline only: same batches, same weights."""
+def test_array_dataset_trains_as_keras_own_pipeline():
+    """array_dataset changes the input pipeline only: same batches, same weights."""
     x, y, w, b = _data(n=24)
     sw = np.linspace(0.5, 1.5, 24).astype(np.float32)
     results = []
-    for via_keras in (False, True):
+    for ours in (True, False):
         adv = AdversarialModel(_softmax_model(w, b), eps=0.1, alpha=0.5)
         adv.compile(optimizer=keras.optimizers.SGD(0.3))
-        kwargs = {"batch_size": 8, "epochs": 2, "shuffle": False, "verbose": 0}
-        inputs = [x] if via_keras else x  # a list of inputs goes down Keras' own adapter
-        hist = adv.fit(inputs, y, sample_weight=sw, validation_data=(x[:8], y[:8]), **kwargs)
+        if ours:
+            hist = adv.fit(
+                array_dataset(x, y, sw, batch_size=8),
+                validation_data=array_dataset(x[:8], y[:8], batch_size=8),
+                epochs=2,
+                shuffle=False,  # array_dataset shuffles (here: not at all)
+                verbose=0,
+            )
+        else:
+            hist = adv.fit(
+                x,
+                y,
+                sample_weight=sw,
+                validation_data=(x[:8], y[:8]),
+                batch_size=8,
+                epochs=2,
+                shuffle=False,
+                verbose=0,
+            )
         results.append((adv.base_model.get_weights(), hist.history))
     (w0, h0), (w1, h1) = results
     for a, c in zip(w0, w1, strict=True):
@@ -660,7 +524,7 @@ def test_fit_on_arrays_equals_fit_on_keras_own_pipeline():
     np.testing.assert_allclose(h0["val_loss"], h1["val_loss"], atol=1e-6)
 
 
-def test_fit_falls_back_to_keras_for_validation_split():
+def test_fit_is_keras_fit_with_validation_split():
     x, y, w, b = _data(n=20)
     adv = AdversarialModel(_softmax_model(w, b), eps=0.1)
     adv.compile(optimizer=keras.optimizers.SGD(0.1))

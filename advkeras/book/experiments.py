@@ -9,7 +9,7 @@ it in a second. The cache key is derived from what actually trains, never
 written by hand: the built model's Keras config (layers, initializers and
 their seeds, dropout rates, constraints), the optimizer's config with its
 learning-rate schedule, the callbacks' parameters, every argument of
-:func:`~advkeras.training.fit_classifier` (defaults included), the data (sizes,
+:func:`~advkeras.fitting.fit_classifier` (defaults included), the data (sizes,
 subset, or a fingerprint of arrays passed in), the profile's name, the seed,
 the recipe's name and :data:`advkeras.training.TRAINING_VERSION`. Change any
 of them, a builder's default included, and the network is trained again.
@@ -38,7 +38,7 @@ recipe                             paper                         epochs
 Optimizers. The maxout networks use the original pylearn2 recipe
 (``mnist_pi.yaml``): SGD with learning rate .1 divided by 1.000004 per
 minibatch, momentum .5 rising to .7 by epoch 250, batches of 100
-(:func:`advkeras.training.paper_sgd` + :class:`~advkeras.training.MomentumSchedule`).
+(:func:`advkeras.pylearn2.paper_sgd` + :class:`~advkeras.pylearn2.MomentumSchedule`).
 The paper gives no optimizer for its shallow models (softmax and logistic
 regression, the RBF network); we use plain SGD with learning rate .1, momentum
 .5 and batches of 100, the maxout recipe without its schedules. The linear
@@ -70,7 +70,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from advkeras import datasets, models, training
+from advkeras import datasets, fitting, models, pylearn2, training
 from advkeras._validation import (
     check_choice,
     check_eps,
@@ -182,8 +182,8 @@ _NOT_SETTINGS = ("model", "x", "y", "validation_data", "optimizer", "callbacks",
 
 
 def _fit_settings(**fit: Any) -> dict[str, Any]:
-    """Every setting of :func:`advkeras.training.fit_classifier`, its defaults filled in."""
-    bound = inspect.signature(training.fit_classifier).bind_partial(**fit)
+    """Every setting of :func:`advkeras.fitting.fit_classifier`, its defaults filled in."""
+    bound = inspect.signature(fitting.fit_classifier).bind_partial(**fit)
     bound.apply_defaults()
     return {k: v for k, v in bound.arguments.items() if k not in _NOT_SETTINGS}
 
@@ -250,7 +250,7 @@ def _train(
     The model, optimizer and callbacks that the key describes are the very
     objects that train on a cache miss. ``prepare(model, x, y)`` runs on the
     training data before ``fit`` (the RBF centres); ``fit`` holds the
-    :func:`~advkeras.training.fit_classifier` arguments.
+    :func:`~advkeras.fitting.fit_classifier` arguments.
     """
     keras.utils.set_random_seed(seed)
     model = build()
@@ -278,7 +278,7 @@ def _train(
         # function counts towards TensorFlow's "excessive retracing" warning, which
         # is noise here (every model is traced once), so it is hidden while fitting.
         with _quiet_tensorflow():
-            return training.fit_classifier(
+            return fitting.fit_classifier(
                 model,
                 x,
                 y,
@@ -536,8 +536,8 @@ def maxout(
         build,
         data,
         data_spec=data_spec,
-        optimizer=training.paper_sgd(),
-        callbacks=(training.MomentumSchedule(),),
+        optimizer=pylearn2.paper_sgd(),
+        callbacks=(pylearn2.MomentumSchedule(),),
         epochs=epochs,
         batch_size=p.batch_size,
         adversarial=adversarial,
