@@ -38,6 +38,7 @@ call that the chapters use.
 from __future__ import annotations
 
 import math
+import types
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -52,9 +53,11 @@ from advkeras._validation import (
     check_eps,
     check_finite,
     check_fraction,
+    check_norm,
     check_positive_int,
     invalid,
 )
+from advkeras.attacks import core
 
 PERTURBATIONS: tuple[str, ...] = ("fgsm", "sign_noise", "uniform_noise", "none")
 
@@ -214,11 +217,21 @@ class AdversarialModel(keras.Model):
     ``train_step`` minimises J̃ = α·J(θ, x, y) + (1 − α)·J(θ, x + η, y) where
     η is recomputed at every batch against the current weights:
 
-    - ``"fgsm"``: η = ε·sign(∇ₓJ(θ, x, y)) (the paper's adversarial training);
+    - ``"fgsm"``: η = ε·sign(∇ₓJ(θ, x, y)) (the paper's adversarial training;
+      ε·∇ₓJ/‖∇ₓJ‖₂ with ``norm=2``, a step toward a target class with
+      ``targeted``);
     - ``"sign_noise"``: η = ±ε per input component, random signs (control, §6);
     - ``"uniform_noise"``: η ~ U(−ε, ε) per input component (control, §6);
     - ``"none"``: plain training on J(x); one forward and one backward pass,
       and ``alpha`` has no effect.
+
+    η comes from the perturbation core, :mod:`advkeras.attacks.core`, as in
+    :func:`advkeras.attacks.fgsm`. With ``layer``, η perturbs the activations
+    h of that hidden layer instead of the input (the paper's §6 experiment
+    on hidden layers): J̃ = α·J(f₂(h)) + (1 − α)·J(f₂(h + η)) with h = f₁(x),
+    f₁ the network up to ``layer`` and f₂ the rest; the adversarial term's
+    gradient reaches f₁ through h (η is a constant), h is computed once per
+    batch (one dropout mask for the layers of f₁) and f₂ runs twice.
 
     J is derived from the base model's output (see :mod:`advkeras.losses`):
     softmax cross-entropy for logits or softmax outputs, the logistic loss for
@@ -236,7 +249,8 @@ class AdversarialModel(keras.Model):
     paper's early stopping on the adversarial validation error (§6). The
     validation ``loss`` is α·J(x) + (1 − α)·J(x_fgsm) for ``"fgsm"`` and J(x)
     otherwise (both plus regularisation). With ``eps=0`` no adversarial
-    metric is computed at evaluation.
+    metric is computed at evaluation. The evaluation's FGSM step is the
+    training's: same ``norm``, ``targeted`` and ``layer``.
 
     Args:
         base_model: a built Keras classifier with one input and one output of
@@ -256,6 +270,24 @@ class AdversarialModel(keras.Model):
             §5).
         seed: seed of the noise perturbations (``None``: drawn from Keras'
             global seed, see ``keras.utils.set_random_seed``).
+        norm: the norm of the FGSM step: ``np.inf`` (default, also ``"inf"``;
+            η = ε·sign(g), the paper's) or ``2`` (η = ε·g/‖g‖₂ per example);
+            ``1`` puts ε on the largest |gᵢ|. The noise controls are max-norm
+            whatever ``norm`` says.
+        targeted: ``False`` (default): η raises the cost of the true label.
+            Otherwise η lowers the cost of a target class, η = −ε·sign(∇J(x, t)),
+            with t either ``"least_likely"``, the class the model finds least
+            likely on the clean batch (Kurakin et al. 2017; for one binary unit,
+            the class it does not predict), or an int, one class id for every
+            example (in [0, classes), {0, 1} for one binary unit). Only FGSM
+            steps are targeted; ∇J(x, t) costs one more backward pass.
+        layer: ``None`` (default: perturb the input) or the name of a hidden
+            layer of ``base_model`` (a functional or ``Sequential`` model) whose
+            activations are perturbed (``clip`` then does not apply). The
+            output layer, and the final hidden layer (the one whose output feeds
+            the output layer, directly or through layers without weights such
+            as dropout), are refused: the network could undo a perturbation of
+            its last linear input by scaling its weights.
         **kwargs: passed to ``keras.Model`` (``name``, ``dtype``...). The
             dtype policy defaults to the base model's, so a base model built
             under ``mixed_float16`` gets a ``LossScaleOptimizer`` at compile.
@@ -282,11 +314,15 @@ class AdversarialModel(keras.Model):
         output: str | None = None,
         l1: tuple[str, float] | None = None,
         seed: int | None = None,
+        norm: str | int | float = np.inf,
+        targeted: bool | int | str = False,
+        layer: str | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(base_model, keras.Model):
             raise invalid("base_model", "a keras.Model", type(base_model).__name__)
         eps = check_eps(eps)
+        norm = check_norm(norm)
         alpha = check_fraction(alpha, "alpha")
         perturbation = check_choice(perturbation, PERTURBATIONS, "perturbation")
         clip = check_clip(clip)
@@ -294,6 +330,8 @@ class AdversarialModel(keras.Model):
         l1 = _check_l1(l1, base_model)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
             raise invalid("seed", "None or an integer", seed)
+        targeted = self._check_targeted(targeted, kind, int(base_model.output_shape[-1]))
+        split = None if layer is None else self._split_at(base_model, layer)
         kwargs.setdefault("dtype", base_model.dtype_policy)
         super().__init__(**kwargs)
         self.base_model = base_model
@@ -304,6 +342,12 @@ class AdversarialModel(keras.Model):
         self.output_kind = kind
         self.l1 = l1
         self.seed = None if seed is None else int(seed)
+        self.norm = norm
+        self.targeted = targeted
+        self.layer = layer
+        # f₁ and f₂ of a hidden-layer perturbation, in a namespace that Keras
+        # neither tracks nor saves (their layers are base_model's).
+        self._split = split
         self._n_outputs = int(base_model.output_shape[-1])
         self._loss_fn = losses_lib.per_example_loss(kind)
         if perturbation in ("sign_noise", "uniform_noise"):
@@ -446,6 +490,9 @@ class AdversarialModel(keras.Model):
             "output": self.output_kind,
             "l1": None if self.l1 is None else list(self.l1),
             "seed": self.seed,
+            "norm": self.norm,
+            "targeted": self.targeted,
+            "layer": self.layer,
         }
 
     @classmethod
@@ -457,6 +504,49 @@ class AdversarialModel(keras.Model):
 
     # -- the cost -------------------------------------------------------------
 
+    @staticmethod
+    def _check_targeted(targeted: Any, kind: str, n_outputs: int) -> bool | int | str:
+        """``False``, ``"least_likely"`` or a class id the model can output."""
+        classes = 2 if kind.startswith("binary") else n_outputs
+        expected = f"False, 'least_likely' or a class index in [0, {classes - 1}]"
+        if targeted is False or targeted == "least_likely":
+            return targeted
+        if isinstance(targeted, bool) or not isinstance(targeted, int | np.integer):
+            raise invalid("targeted", expected, targeted)
+        if not 0 <= targeted < classes:
+            raise invalid("targeted", expected, targeted)
+        return int(targeted)
+
+    @staticmethod
+    def _split_at(model: keras.Model, layer: Any) -> types.SimpleNamespace:
+        """f₁ (input → ``layer``) and f₂ (``layer`` → output) of a functional model."""
+        outputs = getattr(model, "outputs", None)
+        layers = list(getattr(model, "layers", []))
+        last = layers[-1] if layers else None
+        allowed: list[str] = []
+        heads: dict[str, keras.Model] = {}
+        if outputs and len(outputs) == 1:
+            for candidate in layers[:-1]:
+                if isinstance(candidate, keras.layers.InputLayer):
+                    continue
+                try:
+                    head = keras.Model(candidate.output, outputs[0])
+                except (ValueError, AttributeError):
+                    continue  # a layer used several times, or off the path to the output
+                # f₂ needs weights of its own besides the output layer's.
+                if sum(1 for inner in head.layers if inner.weights and inner is not last) > 0:
+                    allowed.append(candidate.name)
+                    heads[candidate.name] = head
+        if not isinstance(layer, str) or layer not in heads:
+            names = ", ".join(repr(n) for n in allowed) or "(none in this model)"
+            raise invalid(
+                "layer",
+                "None or the name of a hidden layer before the final hidden layer: one of " + names,
+                layer,
+            )
+        encoder = keras.Model(model.inputs, model.get_layer(layer).output)
+        return types.SimpleNamespace(encoder=encoder, head=heads[layer])
+
     def _labels(self, y: Any) -> tf.Tensor:
         """Integer labels in graph: {0, 1} for binary kinds, class indices otherwise."""
         if y is None:
@@ -464,20 +554,22 @@ class AdversarialModel(keras.Model):
                 "Received an invalid value for argument `y`. Expected labels: "
                 "adversarial training needs the true class. Received: y=None"
             )
-        y = tf.convert_to_tensor(y)
-        if self.output_kind.startswith("binary"):
-            if y.shape.rank == 2:
-                y = y[:, 0]
-            return tf.cast(y > 0, tf.int32)
-        if y.shape.rank == 2 and y.shape[-1] == 1:
-            y = y[:, 0]
-        elif y.shape.rank == 2:
-            y = tf.argmax(y, axis=-1)
-        return tf.cast(y, tf.int32)
+        return core.labels_to_indices(y, self.output_kind, dtype=tf.int32)
 
     def _forward(self, x: tf.Tensor, training: bool) -> tf.Tensor:
-        out = self.base_model(x, training=training)
-        return out if out.dtype == tf.float32 else tf.cast(out, tf.float32)
+        return core.forward(self.base_model, x, training=training)
+
+    def _targets(self, out: tf.Tensor) -> tf.Tensor:
+        """The target class of each example (``targeted`` set), from the clean outputs."""
+        if self.targeted == "least_likely":
+            return core.least_likely_classes(out, self.output_kind, dtype=tf.int32)
+        return tf.fill(tf.shape(out)[:1], tf.constant(self.targeted, tf.int32))
+
+    def _step_objective(self, y: tf.Tensor, out: tf.Tensor, clean: tf.Tensor) -> tf.Tensor:
+        """What the FGSM step differentiates: the clean cost, or the targets' summed cost."""
+        if self.targeted is False:
+            return clean
+        return tf.reduce_sum(self._loss_fn(self._targets(out), out))
 
     def _mean_loss(self, y: tf.Tensor, out: tf.Tensor, sample_weight: Any) -> tf.Tensor:
         per_example = self._loss_fn(y, out)
@@ -486,12 +578,7 @@ class AdversarialModel(keras.Model):
         return tf.reduce_mean(per_example)
 
     def _correct(self, y: tf.Tensor, out: tf.Tensor) -> tf.Tensor:
-        if self.output_kind == "binary_logit":
-            pred = tf.cast(out[:, 0] > 0, tf.int32)
-        elif self.output_kind == "binary_probability":
-            pred = tf.cast(out[:, 0] > 0.5, tf.int32)
-        else:
-            pred = tf.cast(tf.argmax(out, axis=-1), tf.int32)
+        pred = core.predicted_classes(out, self.output_kind, dtype=tf.int32)
         return tf.cast(tf.equal(pred, y), tf.float32)
 
     def regularization_loss(self) -> tf.Tensor:
@@ -506,20 +593,19 @@ class AdversarialModel(keras.Model):
         return total
 
     def _perturb(self, x: tf.Tensor, grad_x: tf.Tensor | None) -> tf.Tensor:
-        """x + η, η computed in float32 and treated as a constant."""
+        """x + η (clipped, for an input), η computed in float32 and treated as a constant.
+
+        ``grad_x``: the gradient of :meth:`_step_objective` for an FGSM step,
+        ``None`` for the noise controls. ``x`` is the input, or the hidden
+        layer's activations when ``layer`` is set (then nothing is clipped).
+        """
         if self.perturbation == "fgsm" or grad_x is not None:
-            eta = self.eps * tf.sign(tf.cast(grad_x, tf.float32))
-        elif self.perturbation == "sign_noise":
-            u = keras.random.uniform(tf.shape(x), seed=self._noise_seed)
-            eta = tf.where(u < 0.5, -self.eps, self.eps)
-        else:
-            eta = keras.random.uniform(
-                tf.shape(x), minval=-self.eps, maxval=self.eps, seed=self._noise_seed
+            eta = core.optimize_linear(
+                tf.stop_gradient(grad_x), self.eps, self.norm, targeted=self.targeted is not False
             )
-        x_adv = x + tf.stop_gradient(eta)
-        if self.clip is not None:
-            x_adv = tf.clip_by_value(x_adv, self.clip[0], self.clip[1])
-        return x_adv
+        else:
+            eta = core.random_eta(tf.shape(x), self.eps, self.perturbation, self._noise_seed)
+        return core.perturb(x, eta, self.clip if self.layer is None else None)
 
     def _update_compiled_metrics(self, y: tf.Tensor, out: tf.Tensor, logs: dict) -> None:
         if self._compile_metrics is not None:
@@ -557,17 +643,29 @@ class AdversarialModel(keras.Model):
             self._update_compiled_metrics(y, out, logs)
             return logs
 
-        # Pass 1: clean batch. One gradient call gives ∇ₓJ and ∇θJ(x).
+        if self.layer is not None:
+            return self._train_step_hidden(x, y, sample_weight)
+
+        # Pass 1: clean batch. One gradient call gives ∇ₓJ and ∇θJ(x)
+        # (a targeted step differentiates the targets' cost: one more backward pass).
         fgsm = self.perturbation == "fgsm"
-        with tf.GradientTape() as tape:
+        targeted = fgsm and self.targeted is not False
+        with tf.GradientTape(persistent=targeted) as tape:
             if fgsm:
                 tape.watch(x)
             out = self._forward(x, training=True)
             clean = self._mean_loss(y, out, sample_weight)
             scaled_clean = self.optimizer.scale_loss(clean * per_replica)
-        sources = [x, *tvars] if fgsm else list(tvars)
-        grads = tape.gradient(scaled_clean, sources, unconnected_gradients=zero)
-        grad_x, grads_clean = (grads[0], grads[1:]) if fgsm else (None, grads)
+            if targeted:
+                objective = self._step_objective(y, out, clean)
+        if targeted:
+            grads_clean = tape.gradient(scaled_clean, tvars, unconnected_gradients=zero)
+            grad_x = tape.gradient(objective, x, unconnected_gradients=zero)
+            del tape
+        else:
+            sources = [x, *tvars] if fgsm else list(tvars)
+            grads = tape.gradient(scaled_clean, sources, unconnected_gradients=zero)
+            grad_x, grads_clean = (grads[0], grads[1:]) if fgsm else (None, grads)
         x_adv = self._perturb(x, grad_x)
 
         # Pass 2: perturbed batch, plus the regularisation terms.
@@ -596,6 +694,48 @@ class AdversarialModel(keras.Model):
         self._update_compiled_metrics(y, out, logs)
         return logs
 
+    def _train_step_hidden(
+        self, x: tf.Tensor, y: tf.Tensor, sample_weight: Any
+    ) -> dict[str, tf.Tensor]:
+        """:meth:`train_step` with η on the activations h = f₁(x) of ``layer``."""
+        n = tf.shape(x)[0]
+        tvars = self.trainable_variables
+        zero = tf.UnconnectedGradients.ZERO
+        fgsm = self.perturbation == "fgsm"
+        with tf.GradientTape() as tape:
+            h = self._split.encoder(x, training=True)
+            with tf.GradientTape() as inner:
+                inner.watch(h)
+                out = core.forward(self._split.head, h, training=True)
+                clean = self._mean_loss(y, out, sample_weight)
+                objective = self._step_objective(y, out, clean) if fgsm else None
+            grad_h = None
+            if fgsm:
+                with tape.stop_recording():
+                    grad_h = inner.gradient(objective, h, unconnected_gradients=zero)
+            h_adv = self._perturb(h, grad_h)
+            out_adv = core.forward(self._split.head, h_adv, training=True)
+            adv = self._mean_loss(y, out_adv, sample_weight)
+            reg = self.regularization_loss()
+            total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
+            scaled = self.optimizer.scale_loss(total * (1.0 / _num_replicas()))
+        grads = tape.gradient(scaled, tvars, unconnected_gradients=zero)
+        self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
+        self._loss_tracker.update_state(total, sample_weight=n)
+        self.clean_loss_tracker.update_state(clean, sample_weight=n)
+        self.adv_loss_tracker.update_state(adv, sample_weight=n)
+        self.accuracy_tracker.update_state(self._correct(y, out))
+        self.adv_accuracy_tracker.update_state(self._correct(y, out_adv))
+        logs = {
+            "loss": self._loss_tracker.result(),
+            "clean_loss": self.clean_loss_tracker.result(),
+            "adv_loss": self.adv_loss_tracker.result(),
+            "accuracy": self.accuracy_tracker.result(),
+            "adv_accuracy": self.adv_accuracy_tracker.result(),
+        }
+        self._update_compiled_metrics(y, out, logs)
+        return logs
+
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         """Clean and (when eps > 0) FGSM metrics, dropout off; needs a gradient tape."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
@@ -603,18 +743,26 @@ class AdversarialModel(keras.Model):
         y = self._labels(y)
         n = tf.shape(x)[0]
         with_adv = self.eps > 0
+        # With ``layer``, the FGSM step perturbs h = f₁(x) and f₂ computes the outputs.
+        hidden = self.layer is not None
+        point = self._split.encoder(x, training=False) if hidden else x
+        network = self._split.head if hidden else self.base_model
         with tf.GradientTape() as tape:
-            tape.watch(x)
-            out = self._forward(x, training=False)
+            tape.watch(point)
+            out = core.forward(network, point, training=False)
             clean = self._mean_loss(y, out, sample_weight)
+            objective = self._step_objective(y, out, clean) if with_adv else clean
         reg = self.regularization_loss()
         logs = {}
         if with_adv:
-            grad_x = tape.gradient(clean, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-            x_adv = x + tf.stop_gradient(self.eps * tf.sign(grad_x))
-            if self.clip is not None:
-                x_adv = tf.clip_by_value(x_adv, self.clip[0], self.clip[1])
-            out_adv = self._forward(x_adv, training=False)
+            grad = tape.gradient(
+                objective, point, unconnected_gradients=tf.UnconnectedGradients.ZERO
+            )
+            eta = core.optimize_linear(
+                tf.stop_gradient(grad), self.eps, self.norm, targeted=self.targeted is not False
+            )
+            point_adv = core.perturb(point, eta, None if hidden else self.clip)
+            out_adv = core.forward(network, point_adv, training=False)
             adv = self._mean_loss(y, out_adv, sample_weight)
             self.adv_loss_tracker.update_state(adv, sample_weight=n)
             self.adv_accuracy_tracker.update_state(self._correct(y, out_adv))
