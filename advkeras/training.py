@@ -519,33 +519,52 @@ class AdversarialModel(keras.Model):
 
     @staticmethod
     def _split_at(model: keras.Model, layer: Any) -> types.SimpleNamespace:
-        """f₁ (input → ``layer``) and f₂ (``layer`` → output) of a functional model."""
-        outputs = getattr(model, "outputs", None)
+        """f₁ (input → ``layer``) and f₂ (``layer`` → output), as ``f(x, training=...)``.
+
+        A ``Sequential`` model is cut in its list of layers; a functional model
+        in its graph (``keras.Model`` from the layer's output to the model's).
+        """
         layers = list(getattr(model, "layers", []))
         last = layers[-1] if layers else None
-        allowed: list[str] = []
-        heads: dict[str, keras.Model] = {}
-        if outputs and len(outputs) == 1:
+        splits: dict[str, tuple[Any, Any]] = {}
+
+        def chain(part: list[Any]) -> Any:
+            def run(x: Any, training: bool | None = None) -> Any:
+                for inner in part:
+                    x = inner(x, training=training)
+                return x
+
+            return run
+
+        def has_hidden_weights(part: list[Any]) -> bool:
+            # f₂ needs weights of its own besides the output layer's.
+            return any(inner.weights and inner is not last for inner in part)
+
+        outputs = getattr(model, "outputs", None)
+        if isinstance(model, keras.Sequential):
+            for i, candidate in enumerate(layers[:-1]):
+                if has_hidden_weights(layers[i + 1 :]):
+                    splits[candidate.name] = (chain(layers[: i + 1]), chain(layers[i + 1 :]))
+        elif outputs and len(outputs) == 1 and len(model.inputs) == 1:
             for candidate in layers[:-1]:
                 if isinstance(candidate, keras.layers.InputLayer):
                     continue
                 try:
                     head = keras.Model(candidate.output, outputs[0])
+                    encoder = keras.Model(model.inputs, candidate.output)
                 except (ValueError, AttributeError):
                     continue  # a layer used several times, or off the path to the output
-                # f₂ needs weights of its own besides the output layer's.
-                if sum(1 for inner in head.layers if inner.weights and inner is not last) > 0:
-                    allowed.append(candidate.name)
-                    heads[candidate.name] = head
-        if not isinstance(layer, str) or layer not in heads:
-            names = ", ".join(repr(n) for n in allowed) or "(none in this model)"
+                if has_hidden_weights(head.layers):
+                    splits[candidate.name] = (encoder, head)
+        if not isinstance(layer, str) or layer not in splits:
+            names = ", ".join(repr(n) for n in splits) or "(none in this model)"
             raise invalid(
                 "layer",
                 "None or the name of a hidden layer before the final hidden layer: one of " + names,
                 layer,
             )
-        encoder = keras.Model(model.inputs, model.get_layer(layer).output)
-        return types.SimpleNamespace(encoder=encoder, head=heads[layer])
+        encoder, head = splits[layer]
+        return types.SimpleNamespace(encoder=encoder, head=head)
 
     def _labels(self, y: Any) -> tf.Tensor:
         """Integer labels in graph: {0, 1} for binary kinds, class indices otherwise."""
