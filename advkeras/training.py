@@ -611,19 +611,46 @@ class AdversarialModel(keras.Model):
             total = total + coef * tf.reduce_sum(tf.abs(tf.cast(kernel, tf.float32)))
         return total
 
-    def _perturb(self, x: tf.Tensor, grad_x: tf.Tensor | None) -> tf.Tensor:
-        """x + η (clipped, for an input), η computed in float32 and treated as a constant.
+    def perturb(self, x: Any, grad: Any = None) -> tf.Tensor:
+        """x + η: the perturbation that the train step applies to a batch.
 
-        ``grad_x``: the gradient of :meth:`_step_objective` for an FGSM step,
-        ``None`` for the noise controls. ``x`` is the input, or the hidden
-        layer's activations when ``layer`` is set (then nothing is clipped).
+        η is a constant (no gradient flows through it) computed in float32 by
+        :mod:`advkeras.attacks.core`; x + η is clipped into ``clip`` when ``x``
+        is an input.
+
+        Args:
+            x: (N, ...) inputs, or the activations of ``layer`` when it is set
+                (then nothing is clipped).
+            grad: for an FGSM step, the gradient with respect to ``x`` of the
+                cost of the true labels (of the targets when ``targeted``);
+                η = ε·direction(grad) for ``norm``. ``None`` draws the noise of
+                ``"sign_noise"`` or ``"uniform_noise"``.
+
+        Returns:
+            A tensor shaped like ``x``.
+
+        Example:
+
+        >>> import keras, numpy as np
+        >>> base = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> adv = AdversarialModel(base, eps=0.1, perturbation="sign_noise", seed=0)
+        >>> x = np.full((2, 4), 0.5, "float32")
+        >>> bool(np.allclose(np.abs(adv.perturb(x) - x), 0.1))
+        True
         """
-        if self.perturbation == "fgsm" or grad_x is not None:
+        x = tf.convert_to_tensor(x)
+        if grad is not None:
             eta = core.optimize_linear(
-                tf.stop_gradient(grad_x), self.eps, self.norm, targeted=self.targeted is not False
+                tf.stop_gradient(grad), self.eps, self.norm, targeted=self.targeted is not False
             )
-        else:
+        elif self.perturbation in ("sign_noise", "uniform_noise"):
             eta = core.random_eta(tf.shape(x), self.eps, self.perturbation, self._noise_seed)
+        else:
+            raise invalid(
+                "grad",
+                f"the gradient of the cost with respect to x for perturbation={self.perturbation!r}",
+                None,
+            )
         return core.perturb(x, eta, self.clip if self.layer is None else None)
 
     def _update_compiled_metrics(self, y: tf.Tensor, out: tf.Tensor, logs: dict) -> None:
@@ -685,7 +712,7 @@ class AdversarialModel(keras.Model):
             sources = [x, *tvars] if fgsm else list(tvars)
             grads = tape.gradient(scaled_clean, sources, unconnected_gradients=zero)
             grad_x, grads_clean = (grads[0], grads[1:]) if fgsm else (None, grads)
-        x_adv = self._perturb(x, grad_x)
+        x_adv = self.perturb(x, grad_x)
 
         # Pass 2: perturbed batch, plus the regularisation terms.
         with tf.GradientTape() as tape:
@@ -732,7 +759,7 @@ class AdversarialModel(keras.Model):
             if fgsm:
                 with tape.stop_recording():
                     grad_h = inner.gradient(objective, h, unconnected_gradients=zero)
-            h_adv = self._perturb(h, grad_h)
+            h_adv = self.perturb(h, grad_h)
             out_adv = core.forward(self._split.head, h_adv, training=True)
             adv = self._mean_loss(y, out_adv, sample_weight)
             reg = self.regularization_loss()
@@ -777,10 +804,7 @@ class AdversarialModel(keras.Model):
             grad = tape.gradient(
                 objective, point, unconnected_gradients=tf.UnconnectedGradients.ZERO
             )
-            eta = core.optimize_linear(
-                tf.stop_gradient(grad), self.eps, self.norm, targeted=self.targeted is not False
-            )
-            point_adv = core.perturb(point, eta, None if hidden else self.clip)
+            point_adv = self.perturb(point, grad)
             out_adv = core.forward(network, point_adv, training=False)
             adv = self._mean_loss(y, out_adv, sample_weight)
             self.adv_loss_tracker.update_state(adv, sample_weight=n)

@@ -259,11 +259,14 @@ def test_hidden_layer_perturbation_follows_the_hand_computed_j_tilde():
     assert logs["clean_loss"] == pytest.approx(float(clean), abs=1e-5)
 
 
-def test_hidden_layer_noise_control_trains():
+def test_hidden_layer_noise_control_is_bounded_and_not_clipped():
     x, y = _data(5)
     adv = AdversarialModel(
         _mlp(6), eps=0.5, perturbation="sign_noise", layer="h0", clip=(0.0, 1.0), seed=0
     )
+    h = adv.base_model.get_layer("h0")(tf.constant(x))
+    eta = (adv.perturb(h) - h).numpy()  # tanh in (−1, 1): ±0.5 leaves [0, 1], unclipped
+    np.testing.assert_allclose(np.abs(eta), 0.5, atol=1e-6)
     adv.compile(optimizer=keras.optimizers.SGD(0.1))
     hist = adv.fit(x, y, batch_size=4, epochs=1, verbose=0).history
     assert np.isfinite(hist["loss"][0]) and "adv_accuracy" in hist
@@ -337,3 +340,14 @@ def test_the_papers_maxout_network_perturbs_h0_but_not_its_final_hidden_layer_h1
     rebuilt.compile(optimizer=keras.optimizers.SGD(0.1))
     logs = rebuilt.evaluate(x, y, batch_size=N, verbose=0, return_dict=True)
     assert np.isfinite(logs["adv_loss"])
+
+
+def test_perturb_needs_a_gradient_unless_the_perturbation_is_noise():
+    adv = AdversarialModel(_linear(), eps=0.1, clip=(0.0, 1.0))
+    with pytest.raises(ValueError, match="`grad`"):
+        adv.perturb(np.full((2, D), 0.5, np.float32))
+    x = np.full((2, D), 0.95, np.float32)
+    grad = np.tile(np.array([1.0, -2.0, 0.0, 3.0, -1.0], np.float32), (2, 1))
+    np.testing.assert_allclose(
+        adv.perturb(x, grad), np.clip(x + 0.1 * np.sign(grad), 0.0, 1.0), atol=1e-7
+    )
