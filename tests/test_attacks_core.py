@@ -209,3 +209,28 @@ def test_fgsm_is_bit_for_bit_clip_of_x_plus_eps_sign_of_the_gradient(clip, label
     sweep = attacks.fgsm_sweep(model, x, y if labels else None, [0.1], clip=clip)
     wrong = model(expected).numpy().argmax(1) != (y if labels else out.numpy().argmax(1))
     np.testing.assert_array_equal(sweep.success[0], wrong)
+
+
+def test_the_package_offers_the_names_of_the_former_module_attacks_py():
+    import advkeras
+    from advkeras.attacks import fast_gradient, lbfgs, noise, rotation
+
+    assert sorted(attacks.__all__) == [
+        "LBFGSResult",
+        "SweepResult",
+        "fgsm",
+        "fgsm_sweep",
+        "fooling_step",
+        "gaussian_rubbish",
+        "input_gradient",
+        "lbfgs_attack",
+        "random_sign_noise",
+        "rotate_toward_gradient",
+        "uniform_noise",
+    ]
+    homes = {fast_gradient, lbfgs, noise, rotation}
+    for name in attacks.__all__:
+        (home,) = [m for m in homes if name in m.__all__]
+        assert getattr(attacks, name) is getattr(home, name)
+    assert advkeras.fgsm is attacks.fgsm and advkeras.fgsm_sweep is attacks.fgsm_sweep
+    assert attacks.DEFAULT_BATCH_SIZE == 1000
