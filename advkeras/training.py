@@ -41,6 +41,7 @@ from __future__ import annotations
 import importlib
 import inspect
 import math
+import types
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -55,8 +56,10 @@ from advkeras._validation import (
     check_clip,
     check_eps,
     check_fraction,
+    check_norm,
     invalid,
 )
+from advkeras.attacks import core
 from advkeras.pylearn2 import paper_sgd
 
 PERTURBATIONS: tuple[str, ...] = ("fgsm", "sign_noise", "uniform_noise", "none")
@@ -271,11 +274,21 @@ class AdversarialModel(keras.Model):
     ``train_step`` minimises J̃ = α·J(θ, x, y) + (1 − α)·J(θ, x + η, y) where
     η is recomputed at every batch against the current weights:
 
-    - ``"fgsm"``: η = ε·sign(∇ₓJ(θ, x, y)) (the paper's adversarial training);
+    - ``"fgsm"``: η = ε·sign(∇ₓJ(θ, x, y)) (the paper's adversarial training;
+      ε·∇ₓJ/‖∇ₓJ‖₂ with ``norm=2``, a step toward a target class with
+      ``targeted``);
     - ``"sign_noise"``: η = ±ε per input component, random signs (control, §6);
     - ``"uniform_noise"``: η ~ U(−ε, ε) per input component (control, §6);
     - ``"none"``: plain training on J(x); one forward and one backward pass,
       and ``alpha`` has no effect.
+
+    η comes from the perturbation core, :mod:`advkeras.attacks.core`, as in
+    :func:`advkeras.attacks.fgsm`. With ``layer``, η perturbs the activations
+    h of that hidden layer instead of the input (the paper's §6 experiment
+    on hidden layers): J̃ = α·J(f₂(h)) + (1 − α)·J(f₂(h + η)) with h = f₁(x),
+    f₁ the network up to ``layer`` and f₂ the rest; the adversarial term's
+    gradient reaches f₁ through h (η is a constant), h is computed once per
+    batch (one dropout mask for the layers of f₁) and f₂ runs twice.
 
     By default J is derived from the base model's output (see
     :mod:`advkeras.losses`): softmax cross-entropy for logits or softmax
@@ -300,7 +313,8 @@ class AdversarialModel(keras.Model):
     paper's early stopping on the adversarial validation error (§6). The
     validation ``loss`` is α·J(x) + (1 − α)·J(x_fgsm) for ``"fgsm"`` and J(x)
     otherwise (both plus regularisation). With ``eps=0`` no adversarial
-    metric is computed at evaluation.
+    metric is computed at evaluation. The evaluation's FGSM step is the
+    training's: same ``norm``, ``targeted`` and ``layer``.
 
     Args:
         base_model: a built Keras classifier with one input and one output of
@@ -321,6 +335,24 @@ class AdversarialModel(keras.Model):
             §5).
         seed: seed of the noise perturbations (``None``: drawn from Keras'
             global seed, see ``keras.utils.set_random_seed``).
+        norm: the norm of the FGSM step: ``np.inf`` (default, also ``"inf"``;
+            η = ε·sign(g), the paper's) or ``2`` (η = ε·g/‖g‖₂ per example);
+            ``1`` puts ε on the largest |gᵢ|. The noise controls are max-norm
+            whatever ``norm`` says.
+        targeted: ``False`` (default): η raises the cost of the true label.
+            Otherwise η lowers the cost of a target class, η = −ε·sign(∇J(x, t)),
+            with t either ``"least_likely"``, the class the model finds least
+            likely on the clean batch (Kurakin et al. 2017; for one binary unit,
+            the class it does not predict), or an int, one class id for every
+            example (in [0, classes), {0, 1} for one binary unit). Only FGSM
+            steps are targeted; ∇J(x, t) costs one more backward pass.
+        layer: ``None`` (default: perturb the input) or the name of a hidden
+            layer of ``base_model`` (a functional or ``Sequential`` model) whose
+            activations are perturbed (``clip`` then does not apply). The
+            output layer, and the final hidden layer (the one whose output feeds
+            the output layer, directly or through layers without weights such
+            as dropout), are refused: the network could undo a perturbation of
+            its last linear input by scaling its weights.
         **kwargs: passed to ``keras.Model`` (``name``, ``dtype``...). The
             dtype policy defaults to the base model's, so a base model built
             under ``mixed_float16`` gets a ``LossScaleOptimizer`` at compile.
@@ -357,12 +389,16 @@ class AdversarialModel(keras.Model):
         output: str | None = None,
         l1: tuple[str, float] | None = None,
         seed: int | None = None,
+        norm: str | int | float = np.inf,
+        targeted: bool | int | str = False,
+        layer: str | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(base_model, keras.Model):
             raise invalid("base_model", "a keras.Model", type(base_model).__name__)
         _check_one_input(base_model)
         eps = check_eps(eps)
+        norm = check_norm(norm)
         alpha = check_fraction(alpha, "alpha")
         perturbation = check_choice(perturbation, PERTURBATIONS, "perturbation")
         clip = check_clip(clip)
@@ -370,6 +406,8 @@ class AdversarialModel(keras.Model):
         l1 = _check_l1(l1, base_model)
         if seed is not None and (isinstance(seed, bool) or not isinstance(seed, int | np.integer)):
             raise invalid("seed", "None or an integer", seed)
+        targeted = self._check_targeted(targeted, kind, int(base_model.output_shape[-1]))
+        split = None if layer is None else self._split_at(base_model, layer)
         kwargs.setdefault("dtype", base_model.dtype_policy)
         super().__init__(**kwargs)
         self.base_model = base_model
@@ -380,6 +418,12 @@ class AdversarialModel(keras.Model):
         self.output_kind = kind
         self.l1 = l1
         self.seed = None if seed is None else int(seed)
+        self.norm = norm
+        self.targeted = targeted
+        self.layer = layer
+        # f₁ and f₂ of a hidden-layer perturbation, in a namespace that Keras
+        # neither tracks nor saves (their layers are base_model's).
+        self._split = split
         self._n_outputs = int(base_model.output_shape[-1])
         self._loss_fn = losses_lib.per_example_loss(kind)
         self._setup = _Setup()
@@ -529,6 +573,9 @@ class AdversarialModel(keras.Model):
             "output": self.output_kind,
             "l1": None if self.l1 is None else list(self.l1),
             "seed": self.seed,
+            "norm": self.norm,
+            "targeted": self.targeted,
+            "layer": self.layer,
         }
 
     @classmethod
@@ -541,6 +588,68 @@ class AdversarialModel(keras.Model):
 
     # -- the cost -------------------------------------------------------------
 
+    @staticmethod
+    def _check_targeted(targeted: Any, kind: str, n_outputs: int) -> bool | int | str:
+        """``False``, ``"least_likely"`` or a class id the model can output."""
+        classes = 2 if kind.startswith("binary") else n_outputs
+        expected = f"False, 'least_likely' or a class index in [0, {classes - 1}]"
+        if targeted is False or targeted == "least_likely":
+            return targeted
+        if isinstance(targeted, bool) or not isinstance(targeted, int | np.integer):
+            raise invalid("targeted", expected, targeted)
+        if not 0 <= targeted < classes:
+            raise invalid("targeted", expected, targeted)
+        return int(targeted)
+
+    @staticmethod
+    def _split_at(model: keras.Model, layer: Any) -> types.SimpleNamespace:
+        """f₁ (input → ``layer``) and f₂ (``layer`` → output), as ``f(x, training=...)``.
+
+        A ``Sequential`` model is cut in its list of layers; a functional model
+        in its graph (``keras.Model`` from the layer's output to the model's).
+        """
+        layers = list(getattr(model, "layers", []))
+        last = layers[-1] if layers else None
+        splits: dict[str, tuple[Any, Any]] = {}
+
+        def chain(part: list[Any]) -> Any:
+            def run(x: Any, training: bool | None = None) -> Any:
+                for inner in part:
+                    x = inner(x, training=training)
+                return x
+
+            return run
+
+        def has_hidden_weights(part: list[Any]) -> bool:
+            # f₂ needs weights of its own besides the output layer's.
+            return any(inner.weights and inner is not last for inner in part)
+
+        outputs = getattr(model, "outputs", None)
+        if isinstance(model, keras.Sequential):
+            for i, candidate in enumerate(layers[:-1]):
+                if has_hidden_weights(layers[i + 1 :]):
+                    splits[candidate.name] = (chain(layers[: i + 1]), chain(layers[i + 1 :]))
+        elif outputs and len(outputs) == 1 and len(model.inputs) == 1:
+            for candidate in layers[:-1]:
+                if isinstance(candidate, keras.layers.InputLayer):
+                    continue
+                try:
+                    head = keras.Model(candidate.output, outputs[0])
+                    encoder = keras.Model(model.inputs, candidate.output)
+                except (ValueError, AttributeError):
+                    continue  # a layer used several times, or off the path to the output
+                if has_hidden_weights(head.layers):
+                    splits[candidate.name] = (encoder, head)
+        if not isinstance(layer, str) or layer not in splits:
+            names = ", ".join(repr(n) for n in splits) or "(none in this model)"
+            raise invalid(
+                "layer",
+                "None or the name of a hidden layer before the final hidden layer: one of " + names,
+                layer,
+            )
+        encoder, head = splits[layer]
+        return types.SimpleNamespace(encoder=encoder, head=head)
+
     def _labels(self, y: Any) -> tf.Tensor:
         """Integer labels in graph: {0, 1} for binary kinds, class indices otherwise."""
         if y is None:
@@ -548,20 +657,24 @@ class AdversarialModel(keras.Model):
                 "Received an invalid value for argument `y`. Expected labels: "
                 "adversarial training needs the true class. Received: y=None"
             )
-        y = tf.convert_to_tensor(y)
-        if self.output_kind.startswith("binary"):
-            if y.shape.rank == 2:
-                y = y[:, 0]
-            return tf.cast(y > 0, tf.int32)
-        if y.shape.rank == 2 and y.shape[-1] == 1:
-            y = y[:, 0]
-        elif y.shape.rank == 2:
-            y = tf.argmax(y, axis=-1)
-        return tf.cast(y, tf.int32)
+        return core.labels_to_indices(y, self.output_kind, dtype=tf.int32)
 
     def _forward(self, x: tf.Tensor, training: bool) -> tf.Tensor:
-        out = self.base_model(x, training=training)
-        return out if out.dtype == tf.float32 else tf.cast(out, tf.float32)
+        return core.forward(self.base_model, x, training=training)
+
+    def _targets(self, out: tf.Tensor) -> tf.Tensor:
+        """The target class of each example (``targeted`` set), from the clean outputs."""
+        if self.targeted == "least_likely":
+            return core.least_likely_classes(out, self.output_kind, dtype=tf.int32)
+        return tf.fill(tf.shape(out)[:1], tf.constant(self.targeted, tf.int32))
+
+    def _step_objective(self, y: tf.Tensor, out: tf.Tensor, clean: tf.Tensor) -> tf.Tensor:
+        """What the FGSM step differentiates: the clean cost, or the targets' summed cost."""
+        if self.targeted is False:
+            return clean
+        if self._setup.j is not None:  # a compiled loss: its mean (same sign and L2 direction)
+            return self._setup.j(self._targets(out), out, None)
+        return tf.reduce_sum(self._loss_fn(self._targets(out), out))
 
     def _mean_loss(self, y: tf.Tensor, out: tf.Tensor, sample_weight: Any) -> tf.Tensor:
         if self._setup.j is not None:
@@ -572,12 +685,7 @@ class AdversarialModel(keras.Model):
         return tf.reduce_mean(per_example)
 
     def _correct(self, y: tf.Tensor, out: tf.Tensor) -> tf.Tensor:
-        if self.output_kind == "binary_logit":
-            pred = tf.cast(out[:, 0] > 0, tf.int32)
-        elif self.output_kind == "binary_probability":
-            pred = tf.cast(out[:, 0] > 0.5, tf.int32)
-        else:
-            pred = tf.cast(tf.argmax(out, axis=-1), tf.int32)
+        pred = core.predicted_classes(out, self.output_kind, dtype=tf.int32)
         return tf.cast(tf.equal(pred, y), tf.float32)
 
     def regularization_loss(self) -> tf.Tensor:
@@ -591,21 +699,47 @@ class AdversarialModel(keras.Model):
             total = total + coef * tf.reduce_sum(tf.abs(tf.cast(kernel, tf.float32)))
         return total
 
-    def _perturb(self, x: tf.Tensor, grad_x: tf.Tensor | None) -> tf.Tensor:
-        """x + η, η computed in float32 and treated as a constant."""
-        if self.perturbation == "fgsm" or grad_x is not None:
-            eta = self.eps * tf.sign(tf.cast(grad_x, tf.float32))
-        elif self.perturbation == "sign_noise":
-            u = keras.random.uniform(tf.shape(x), seed=self._noise_seed)
-            eta = tf.where(u < 0.5, -self.eps, self.eps)
-        else:
-            eta = keras.random.uniform(
-                tf.shape(x), minval=-self.eps, maxval=self.eps, seed=self._noise_seed
+    def perturb(self, x: Any, grad: Any = None) -> tf.Tensor:
+        """x + η: the perturbation that the train step applies to a batch.
+
+        η is a constant (no gradient flows through it) computed in float32 by
+        :mod:`advkeras.attacks.core`; x + η is clipped into ``clip`` when ``x``
+        is an input.
+
+        Args:
+            x: (N, ...) inputs, or the activations of ``layer`` when it is set
+                (then nothing is clipped).
+            grad: for an FGSM step, the gradient with respect to ``x`` of the
+                cost of the true labels (of the targets when ``targeted``);
+                η = ε·direction(grad) for ``norm``. ``None`` draws the noise of
+                ``"sign_noise"`` or ``"uniform_noise"``.
+
+        Returns:
+            A tensor shaped like ``x``.
+
+        Example:
+
+        >>> import keras, numpy as np
+        >>> base = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> adv = AdversarialModel(base, eps=0.1, perturbation="sign_noise", seed=0)
+        >>> x = np.full((2, 4), 0.5, "float32")
+        >>> bool(np.allclose(np.abs(adv.perturb(x) - x), 0.1))
+        True
+        """
+        x = tf.convert_to_tensor(x)
+        if grad is not None:
+            eta = core.optimize_linear(
+                tf.stop_gradient(grad), self.eps, self.norm, targeted=self.targeted is not False
             )
-        x_adv = x + tf.stop_gradient(eta)
-        if self.clip is not None:
-            x_adv = tf.clip_by_value(x_adv, self.clip[0], self.clip[1])
-        return x_adv
+        elif self.perturbation in ("sign_noise", "uniform_noise"):
+            eta = core.random_eta(tf.shape(x), self.eps, self.perturbation, self._noise_seed)
+        else:
+            raise invalid(
+                "grad",
+                f"the gradient of the cost with respect to x for perturbation={self.perturbation!r}",
+                None,
+            )
+        return core.perturb(x, eta, self.clip if self.layer is None else None)
 
     def _record(
         self,
@@ -667,18 +801,30 @@ class AdversarialModel(keras.Model):
             self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
             return self._record(y, sample_weight, total, clean, out)
 
-        # Pass 1: clean batch. One gradient call gives ∇ₓJ and ∇θJ(x).
+        if self.layer is not None:
+            return self._train_step_hidden(x, y, sample_weight)
+
+        # Pass 1: clean batch. One gradient call gives ∇ₓJ and ∇θJ(x)
+        # (a targeted step differentiates the targets' cost: one more backward pass).
         fgsm = self.perturbation == "fgsm"
-        with tf.GradientTape() as tape:
+        targeted = fgsm and self.targeted is not False
+        with tf.GradientTape(persistent=targeted) as tape:
             if fgsm:
                 tape.watch(x)
             out = self._forward(x, training=True)
             clean = self._mean_loss(y, out, sample_weight)
             scaled_clean = self.optimizer.scale_loss(clean * per_replica)
-        sources = [x, *tvars] if fgsm else list(tvars)
-        grads = tape.gradient(scaled_clean, sources, unconnected_gradients=zero)
-        grad_x, grads_clean = (grads[0], grads[1:]) if fgsm else (None, grads)
-        x_adv = self._perturb(x, grad_x)
+            if targeted:
+                objective = self._step_objective(y, out, clean)
+        if targeted:
+            grads_clean = tape.gradient(scaled_clean, tvars, unconnected_gradients=zero)
+            grad_x = tape.gradient(objective, x, unconnected_gradients=zero)
+            del tape
+        else:
+            sources = [x, *tvars] if fgsm else list(tvars)
+            grads = tape.gradient(scaled_clean, sources, unconnected_gradients=zero)
+            grad_x, grads_clean = (grads[0], grads[1:]) if fgsm else (None, grads)
+        x_adv = self.perturb(x, grad_x)
 
         # Pass 2: perturbed batch, plus the regularisation terms.
         with tf.GradientTape() as tape:
@@ -693,24 +839,57 @@ class AdversarialModel(keras.Model):
         total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
         return self._record(y, sample_weight, total, clean, out, adv, out_adv)
 
+    def _train_step_hidden(
+        self, x: tf.Tensor, y: tf.Tensor, sample_weight: Any
+    ) -> dict[str, tf.Tensor]:
+        """:meth:`train_step` with η on the activations h = f₁(x) of ``layer``."""
+        tvars = self.trainable_variables
+        zero = tf.UnconnectedGradients.ZERO
+        fgsm = self.perturbation == "fgsm"
+        with tf.GradientTape() as tape:
+            h = self._split.encoder(x, training=True)
+            with tf.GradientTape() as inner:
+                inner.watch(h)
+                out = core.forward(self._split.head, h, training=True)
+                clean = self._mean_loss(y, out, sample_weight)
+                objective = self._step_objective(y, out, clean) if fgsm else None
+            grad_h = None
+            if fgsm:
+                with tape.stop_recording():
+                    grad_h = inner.gradient(objective, h, unconnected_gradients=zero)
+            h_adv = self.perturb(h, grad_h)
+            out_adv = core.forward(self._split.head, h_adv, training=True)
+            adv = self._mean_loss(y, out_adv, sample_weight)
+            reg = self.regularization_loss()
+            total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
+            scaled = self.optimizer.scale_loss(total * (1.0 / _num_replicas()))
+        grads = tape.gradient(scaled, tvars, unconnected_gradients=zero)
+        self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
+        return self._record(y, sample_weight, total, clean, out, adv, out_adv)
+
     def test_step(self, data: Any) -> dict[str, tf.Tensor]:
         """Clean and (when eps > 0) FGSM metrics, dropout off; needs a gradient tape."""
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         x = _single_input(x)
         y = self._labels(y)
         with_adv = self.eps > 0
+        # With ``layer``, the FGSM step perturbs h = f₁(x) and f₂ computes the outputs.
+        hidden = self.layer is not None
+        point = self._split.encoder(x, training=False) if hidden else x
+        network = self._split.head if hidden else self.base_model
         with tf.GradientTape() as tape:
-            tape.watch(x)
-            out = self._forward(x, training=False)
+            tape.watch(point)
+            out = core.forward(network, point, training=False)
             clean = self._mean_loss(y, out, sample_weight)
+            objective = self._step_objective(y, out, clean) if with_adv else clean
         reg = self.regularization_loss()
         adv = out_adv = None
         if with_adv:
-            grad_x = tape.gradient(clean, x, unconnected_gradients=tf.UnconnectedGradients.ZERO)
-            x_adv = x + tf.stop_gradient(self.eps * tf.sign(grad_x))
-            if self.clip is not None:
-                x_adv = tf.clip_by_value(x_adv, self.clip[0], self.clip[1])
-            out_adv = self._forward(x_adv, training=False)
+            grad = tape.gradient(
+                objective, point, unconnected_gradients=tf.UnconnectedGradients.ZERO
+            )
+            point_adv = self.perturb(point, grad)
+            out_adv = core.forward(network, point_adv, training=False)
             adv = self._mean_loss(y, out_adv, sample_weight)
         if with_adv and self.perturbation == "fgsm":
             total = self.alpha * clean + (1.0 - self.alpha) * adv + reg

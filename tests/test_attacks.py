@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from hypothesis.extra import numpy as hnp
 
 from advkeras import attacks, environment, losses
+from advkeras.attacks import compiled
 
 D, K = 5, 3
 FAST = settings(max_examples=25, deadline=None)
@@ -296,20 +297,20 @@ def test_new_eps_or_batch_size_does_not_retrace():
     x = np.random.default_rng(5).random((12, D), dtype=np.float32)
     y = np.arange(12) % K
     attacks.fgsm(model, x, y, eps=0.1)
-    traced = attacks._trace_counts["fgsm"]
+    traced = compiled.trace_count("fgsm")
     first = attacks.fgsm(model, x, y, eps=0.2)
     attacks.fgsm(model, x[:5], y[:5], eps=0.3)
     attacks.fgsm(model, tf.constant(x), y, eps=0.05, batch_size=5)
-    assert attacks._trace_counts["fgsm"] == traced
+    assert compiled.trace_count("fgsm") == traced
     assert not np.array_equal(first, attacks.fgsm(model, x, y, eps=0.1))
     attacks.fgsm(model, x, y, eps=0.1, targeted=True)  # a different attack: one new trace
-    assert attacks._trace_counts["fgsm"] == traced + 1
+    assert compiled.trace_count("fgsm") == traced + 1
 
 
 def test_compiled_functions_do_not_keep_a_model_alive():
     model = _dense(K)
     attacks.fgsm(model, np.full((2, D), 0.5, np.float32), eps=0.1)
-    assert model in attacks._COMPILED
+    assert compiled.compiled_functions(model)
     ref = weakref.ref(model)
     del model
     gc.collect()
@@ -612,11 +613,11 @@ def test_xla_is_used_for_dense_models_and_not_for_convolutions(monkeypatch):
             keras.layers.Dense(K),
         ]
     )
-    assert attacks._use_xla(dense) and not attacks._use_xla(conv)
+    assert compiled.use_xla(dense) and not compiled.use_xla(conv)
     monkeypatch.setenv(environment.JIT_COMPILE, "0")
-    assert not attacks._use_xla(dense)
+    assert not compiled.use_xla(dense)
     monkeypatch.setenv(environment.JIT_COMPILE, "1")
-    assert attacks._use_xla(conv)
+    assert compiled.use_xla(conv)
 
 
 def test_fgsm_falls_back_to_the_graph_runtime_when_xla_cannot_compile(monkeypatch):
@@ -630,8 +631,8 @@ def test_fgsm_falls_back_to_the_graph_runtime_when_xla_cannot_compile(monkeypatc
     # logistic regression: FGSM is x − ε·y±·sign(w), with y± in {−1, +1}
     y_pm = np.where(y == 1, 1.0, -1.0)[:, None]
     np.testing.assert_allclose(x_adv, x - 0.1 * y_pm * np.sign(w[:, 0]), atol=1e-6)
-    (fn,) = [f for key, f in attacks._COMPILED[model].items() if key[0] == "fgsm"]
-    assert isinstance(fn, attacks._XlaOrGraph) and fn._xla is None  # switched for good
+    (runtime,) = [r for key, r in compiled.compiled_functions(model).items() if key[0] == "fgsm"]
+    assert runtime == "graph"  # switched for good
 
 
 def test_xla_and_graph_runtime_give_the_same_examples_on_a_linear_model(monkeypatch):
@@ -642,6 +643,6 @@ def test_xla_and_graph_runtime_give_the_same_examples_on_a_linear_model(monkeypa
     results = []
     for flag in ("1", "0"):
         monkeypatch.setenv(environment.JIT_COMPILE, flag)
-        attacks._COMPILED.pop(model, None)
+        compiled.clear_compiled(model)
         results.append(attacks.fgsm(model, x, y, eps=0.2, clip=(0.0, 1.0)))
     np.testing.assert_array_equal(results[0], results[1])

@@ -223,7 +223,7 @@ def test_noise_perturbations_are_bounded_by_eps(kind):
     x = tf.constant(np.full((200, 10), 0.5, np.float32))
     _, _, w, b = _data(d=10)
     adv = AdversarialModel(_softmax_model(w, b), eps=0.3, perturbation=kind, seed=1)
-    eta = (adv._perturb(x, None) - x).numpy()
+    eta = (adv.perturb(x) - x).numpy()
     assert np.abs(eta).max() <= 0.3 + 1e-6
     assert (eta > 0).mean() == pytest.approx(0.5, abs=0.05)
     if kind == "sign_noise":
@@ -232,7 +232,7 @@ def test_noise_perturbations_are_bounded_by_eps(kind):
         assert np.abs(eta).mean() == pytest.approx(0.15, abs=0.01)
     clipped = AdversarialModel(
         _softmax_model(w, b), eps=0.8, perturbation=kind, clip=(0.0, 1.0), seed=1
-    )._perturb(x, None)
+    ).perturb(x)
     assert 0.0 <= float(tf.reduce_min(clipped)) and float(tf.reduce_max(clipped)) <= 1.0
 
 

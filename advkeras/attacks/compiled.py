@@ -1,0 +1,408 @@
+"""Compiled attack functions: one ``tf.function`` per model, kind of step and input shape.
+
+Every gradient of the attacks is taken in a ``tf.function`` with a full
+``input_signature`` (ε and the clip bounds are scalar tensor arguments, the
+batch dimension is ``None``), so that a new ε, clip box or batch size never
+retraces. The functions are built from :mod:`advkeras.attacks.core` and kept
+in a cache keyed by the model (weakly: a model that goes out of scope frees its
+entry) and by what changes the graph (the kind of step, output kind, loss,
+norm, targeting, clipping, input shape).
+
+Dense models run under XLA (:func:`use_xla`), with a fallback to TensorFlow's
+graph runtime for ops that XLA cannot compile. What was compiled can be
+inspected with :func:`compiled_functions` and :func:`trace_count`, and dropped
+with :func:`clear_compiled`.
+"""
+
+from __future__ import annotations
+
+import collections
+import os
+import weakref
+from collections.abc import Callable
+from typing import Any
+
+import keras
+import tensorflow as tf
+
+from advkeras import environment
+from advkeras._validation import invalid
+from advkeras.attacks import core
+from advkeras.losses import per_example_loss
+
+__all__ = [
+    "CompiledFunction",
+    "XlaOrGraph",
+    "cached_function",
+    "clear_compiled",
+    "compile_function",
+    "compiled_functions",
+    "direction_function",
+    "fgsm_function",
+    "fooling_function",
+    "forward_function",
+    "gradient_function",
+    "perturbed_forward_function",
+    "trace_count",
+    "use_xla",
+]
+
+# One dict of compiled functions per model; the functions hold only a weak
+# reference to the model, so a model that goes out of scope frees its entry.
+_COMPILED: weakref.WeakKeyDictionary[Any, dict[tuple[Any, ...], Any]] = weakref.WeakKeyDictionary()
+# How many times each kind of compiled function has been traced.
+_TRACES: collections.Counter[str] = collections.Counter()
+
+SCALAR = tf.TensorSpec(shape=(), dtype=tf.float32)
+"""Spec of ε and of the clip bounds."""
+LABELS = tf.TensorSpec(shape=(None,), dtype=tf.int64)
+"""Spec of the labels (empty when the model's predictions are used)."""
+
+_XLA_ERRORS = (tf.errors.InvalidArgumentError, tf.errors.UnimplementedError)
+
+
+# --------------------------------------------------------------------------- inspection
+
+
+def trace_count(kind: str | None = None) -> int:
+    """How many times compiled attack functions have been traced, in this process.
+
+    A trace builds a graph (slow); calling a traced function again with a new
+    ε, clip box or batch size must not trace.
+
+    Args:
+        kind: one kind of function (``"fgsm"``, ``"gradient"``, ``"direction"``,
+            ``"perturbed_forward"``, ``"forward"``, ``"fooling"``), or ``None``
+            for all of them.
+
+    Returns:
+        The number of traces.
+
+    Example:
+        >>> trace_count("fgsm") >= 0
+        True
+    """
+    if kind is None:
+        return sum(_TRACES.values())
+    return _TRACES[kind]
+
+
+def compiled_functions(model: Any) -> dict[tuple[Any, ...], str]:
+    """The compiled functions cached for ``model``, each with the runtime it runs in.
+
+    Args:
+        model: a Keras model.
+
+    Returns:
+        ``{key: runtime}``: ``key[0]`` is the kind of function (see
+        :func:`trace_count`), the rest what its graph depends on; ``runtime`` is
+        ``"xla"``, or ``"graph"`` (TensorFlow's graph runtime: chosen by
+        :func:`use_xla`, or fallen back to because XLA could not compile the model).
+
+    Example:
+        >>> import keras, numpy as np
+        >>> from advkeras.attacks import fgsm
+        >>> model = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+        >>> _ = fgsm(model, np.zeros((1, 2)), eps=0.1)
+        >>> [key[0] for key in compiled_functions(model)]
+        ['fgsm']
+    """
+    try:
+        per_model = _COMPILED.get(model, {})
+    except TypeError:
+        return {}
+    return {key: getattr(fn, "runtime", "graph") for key, fn in per_model.items()}
+
+
+def clear_compiled(model: Any = None) -> None:
+    """Drop the compiled functions of ``model`` (of every model when ``None``).
+
+    The next attack compiles afresh, e.g. after :data:`advkeras.environment.JIT_COMPILE`
+    changed.
+
+    Example:
+        >>> clear_compiled()
+    """
+    if model is None:
+        _COMPILED.clear()
+        return
+    try:
+        _COMPILED.pop(model, None)
+    except TypeError:
+        pass
+
+
+# --------------------------------------------------------------------------- XLA or graph
+
+
+def use_xla(model: keras.Model) -> bool:
+    """Whether the attack functions of ``model`` are compiled with XLA.
+
+    XLA fuses the elementwise work around the matrix products (bias adds, the
+    maxout max and its gradient, the sign step): on 2 CPU cores FGSM on the
+    240-unit maxout MLP runs ~1.35x faster than in TensorFlow's graph runtime.
+    But XLA:CPU differentiates convolutions several times more slowly than
+    TensorFlow's oneDNN kernels (3x on a small MNIST conv net), so a model with
+    any convolution layer stays in the graph runtime. ``ADVKERAS_JIT_COMPILE=1``
+    or ``0`` overrides the choice.
+
+    Example:
+        >>> import keras
+        >>> dense = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> isinstance(use_xla(dense), bool)
+        True
+    """
+    env = os.environ.get(environment.JIT_COMPILE, "").strip()
+    if env in ("0", "1"):
+        return env == "1"
+    layers = model._flatten_layers(include_self=False, recursive=True)  # Keras' own walk
+    return not any("conv" in type(layer).__name__.lower() for layer in layers)
+
+
+class CompiledFunction:
+    """A ``tf.function`` with a full ``input_signature``, called through its concrete function.
+
+    Calling the concrete function skips the polymorphic function's signature
+    binding and cache lookup in eager mode: on 2 CPU cores this took FGSM on
+    the 240-unit maxout MLP from 1.15x to 1.01x the bare XLA forward+backward
+    pass (batches of 100 MNIST digits, ``benchmarks/RESULTS.md``). Called
+    inside another graph (e.g. ``tf.data.Dataset.map``), the polymorphic
+    function is used.
+
+    Args:
+        function: a ``tf.function`` with an ``input_signature``.
+        signature: that signature (its dtypes convert non-tensor arguments).
+        runtime: ``"xla"`` or ``"graph"``, what :func:`compiled_functions` reports.
+    """
+
+    def __init__(
+        self, function: Any, signature: list[tf.TensorSpec], runtime: str = "graph"
+    ) -> None:
+        self.function = function
+        self.runtime = runtime
+        self._dtypes = [spec.dtype for spec in signature]
+        self._concrete: Any = None
+
+    def __call__(self, *args: Any) -> Any:
+        """Call the function (its concrete function when eager)."""
+        if not tf.executing_eagerly():
+            return self.function(*args)
+        if self._concrete is None:
+            self._concrete = self.function.get_concrete_function()
+        args = tuple(
+            a if tf.is_tensor(a) else tf.convert_to_tensor(a, dtype=dtype)
+            for a, dtype in zip(args, self._dtypes, strict=True)
+        )
+        return self._concrete(*args)
+
+
+class XlaOrGraph:
+    """An XLA-compiled function that falls back to its graph-runtime twin.
+
+    The first eager call that XLA cannot compile (an op without an XLA kernel)
+    switches to the graph-runtime function for good. Called inside another
+    graph (e.g. ``tf.data.Dataset.map``), the graph twin is used.
+
+    Args:
+        xla: the ``tf.function`` with ``jit_compile=True``.
+        graph: the same function without XLA.
+        signature: their ``input_signature``.
+    """
+
+    def __init__(self, xla: Any, graph: Any, signature: list[tf.TensorSpec]) -> None:
+        self._xla: CompiledFunction | None = CompiledFunction(xla, signature, "xla")
+        self._graph = CompiledFunction(graph, signature)
+        self._checked = False
+
+    @property
+    def runtime(self) -> str:
+        """``"xla"``, or ``"graph"`` once XLA failed to compile."""
+        return "graph" if self._xla is None else "xla"
+
+    def __call__(self, *args: Any) -> Any:
+        """Call the XLA function, or the graph one when XLA cannot compile it."""
+        if self._xla is None or not tf.executing_eagerly():
+            return self._graph(*args)
+        if self._checked:
+            return self._xla(*args)
+        try:
+            result = self._xla(*args)
+        except _XLA_ERRORS as exc:
+            if "xla" not in str(exc).lower() and "compil" not in str(exc).lower():
+                raise
+            self._xla = None
+            return self._graph(*args)
+        self._checked = True
+        return result
+
+
+def compile_function(fn: Callable[..., Any], signature: list[Any], model: keras.Model) -> Any:
+    """``tf.function`` of ``fn`` with ``signature``, XLA-compiled when :func:`use_xla` says so.
+
+    Returns:
+        A :class:`CompiledFunction` (graph runtime) or an :class:`XlaOrGraph`.
+    """
+    graph = tf.function(fn, input_signature=signature, autograph=False)
+    if not use_xla(model):
+        return CompiledFunction(graph, signature)
+    xla = tf.function(fn, input_signature=signature, autograph=False, jit_compile=True)
+    return XlaOrGraph(xla, graph, signature)
+
+
+def cached_function(model: keras.Model, key: tuple[Any, ...], build: Callable[[Any], Any]) -> Any:
+    """The function cached for ``(model, key)``; ``build(weakref_to_model)`` makes it once.
+
+    Raises:
+        ValueError: ``model`` cannot be weakly referenced (not a Keras model).
+    """
+    try:
+        per_model = _COMPILED.setdefault(model, {})
+    except TypeError:
+        raise invalid("model", "a keras.Model", type(model).__name__) from None
+    fn = per_model.get(key)
+    if fn is None:
+        fn = build(weakref.ref(model))
+        per_model[key] = fn
+    return fn
+
+
+def _x_spec(feature_shape: tuple[int | None, ...]) -> tf.TensorSpec:
+    return tf.TensorSpec(shape=(None, *feature_shape), dtype=tf.float32)
+
+
+# --------------------------------------------------------------------------- the functions
+
+
+def fgsm_function(
+    model: keras.Model,
+    kind: str,
+    loss: Callable[..., Any] | None,
+    norm: str | int,
+    targeted: bool,
+    clipped: bool,
+    use_predictions: bool,
+    feature_shape: tuple[int | None, ...],
+) -> Any:
+    """``step(x, y, eps, low, high) -> x_adv``: one FGSM step (see :func:`advkeras.attacks.fgsm`).
+
+    ``y`` is ignored (pass an empty int64 tensor) when ``use_predictions``; the
+    clip bounds are ignored unless ``clipped``.
+    """
+    key = ("fgsm", kind, loss, norm, targeted, clipped, use_predictions, feature_shape)
+    loss_fn = loss if loss is not None else per_example_loss(kind)
+
+    def build(model_ref: Any) -> Any:
+        def step(x: tf.Tensor, y: tf.Tensor, eps: tf.Tensor, low: tf.Tensor, high: tf.Tensor):
+            _TRACES["fgsm"] += 1
+            labels = None if use_predictions else y
+            g, _, _ = core.loss_gradient(model_ref(), x, labels, kind, loss_fn=loss_fn)
+            eta = core.optimize_linear(g, eps, norm, targeted=targeted)
+            return core.perturb(x, eta, (low, high) if clipped else None)
+
+        signature = [_x_spec(feature_shape), LABELS, SCALAR, SCALAR, SCALAR]
+        return compile_function(step, signature, model_ref())
+
+    return cached_function(model, key, build)
+
+
+def gradient_function(
+    model: keras.Model,
+    kind: str,
+    loss: Callable[..., Any] | None,
+    use_predictions: bool,
+    feature_shape: tuple[int | None, ...],
+) -> Any:
+    """``gradient(x, y) -> (∇ₓΣJ, ΣJ, labels)``: :func:`advkeras.attacks.core.loss_gradient`."""
+    key = ("gradient", kind, loss, use_predictions, feature_shape)
+    loss_fn = loss if loss is not None else per_example_loss(kind)
+
+    def build(model_ref: Any) -> Any:
+        def gradient(x: tf.Tensor, y: tf.Tensor):
+            _TRACES["gradient"] += 1
+            labels = None if use_predictions else y
+            return core.loss_gradient(model_ref(), x, labels, kind, loss_fn=loss_fn)
+
+        return compile_function(gradient, [_x_spec(feature_shape), LABELS], model_ref())
+
+    return cached_function(model, key, build)
+
+
+def direction_function(
+    model: keras.Model,
+    kind: str,
+    norm: str | int,
+    use_predictions: bool,
+    feature_shape: tuple[int | None, ...],
+) -> Any:
+    """``direction(x, y) -> (unit step, labels)``: FGSM's direction, computed once for many ε."""
+    key = ("direction", kind, norm, use_predictions, feature_shape)
+
+    def build(model_ref: Any) -> Any:
+        def direction(x: tf.Tensor, y: tf.Tensor):
+            _TRACES["direction"] += 1
+            labels = None if use_predictions else y
+            g, _, labels = core.loss_gradient(model_ref(), x, labels, kind)
+            return core.direction(g, norm), labels
+
+        return compile_function(direction, [_x_spec(feature_shape), LABELS], model_ref())
+
+    return cached_function(model, key, build)
+
+
+def perturbed_forward_function(
+    model: keras.Model, clipped: bool, feature_shape: tuple[int | None, ...]
+) -> Any:
+    """``forward(x, d, eps, low, high) -> model(clip(x + eps·d))``, inference mode."""
+    key = ("perturbed_forward", clipped, feature_shape)
+
+    def build(model_ref: Any) -> Any:
+        def forward(x: tf.Tensor, d: tf.Tensor, eps: tf.Tensor, low: tf.Tensor, high: tf.Tensor):
+            _TRACES["perturbed_forward"] += 1
+            x_adv = core.perturb(x, eps * d, (low, high) if clipped else None)
+            return core.forward(model_ref(), x_adv)
+
+        spec = _x_spec(feature_shape)
+        signature = [spec, spec, SCALAR, SCALAR, SCALAR]
+        return compile_function(forward, signature, model_ref())
+
+    return cached_function(model, key, build)
+
+
+def forward_function(model: keras.Model, feature_shape: tuple[int | None, ...]) -> Any:
+    """``forward(x) -> model(x)`` in inference mode, as float32."""
+
+    def build(model_ref: Any) -> Any:
+        def forward(x: tf.Tensor):
+            _TRACES["forward"] += 1
+            return core.forward(model_ref(), x)
+
+        return compile_function(forward, [_x_spec(feature_shape)], model_ref())
+
+    return cached_function(model, ("forward", feature_shape), build)
+
+
+def fooling_function(
+    model: keras.Model,
+    kind: str,
+    use_sign: bool,
+    clipped: bool,
+    feature_shape: tuple[int | None, ...],
+) -> Any:
+    """``step(x, target, eps, low, high)``: x + ε·sign(∇ₓ log p(target|x)), or + ε·∇ₓ p."""
+    key = ("fooling", kind, use_sign, clipped, feature_shape)
+
+    def build(model_ref: Any) -> Any:
+        def step(x: tf.Tensor, target: tf.Tensor, eps: tf.Tensor, low: tf.Tensor, high: tf.Tensor):
+            _TRACES["fooling"] += 1
+            with tf.GradientTape() as tape:
+                tape.watch(x)
+                log_p = core.log_probability(core.forward(model_ref(), x), target, kind)
+                objective = tf.reduce_sum(log_p if use_sign else tf.exp(log_p))
+            g = tape.gradient(objective, x)
+            eta = core.optimize_linear(g, eps) if use_sign else eps * g
+            return core.perturb(x, eta, (low, high) if clipped else None)
+
+        signature = [_x_spec(feature_shape), LABELS, SCALAR, SCALAR, SCALAR]
+        return tf.function(step, input_signature=signature, autograph=False)
+
+    return cached_function(model, key, build)
