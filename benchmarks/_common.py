@@ -70,10 +70,29 @@ def mnist(flatten: bool) -> tuple[Any, Any, Any, Any]:
 
 
 MODELS = ("maxout", "conv")
+MATRIX_MODELS = ("mlp", "maxout", "conv")
+"""The models of the FGSM matrix (``bench_matrix.py``)."""
 MODEL_TITLES = {
+    "mlp": "ReLU MLP 784-1200-1200-10 (logits)",
     "maxout": "maxout MLP 240×5 (softmax)",
     "conv": "small conv net (logits)",
 }
+
+
+def relu_mlp(seed: int = 0) -> Any:
+    """A plain MNIST MLP with logits outputs: 784-1200-1200-10, ReLU."""
+    import keras
+
+    init = keras.initializers.GlorotUniform
+    return keras.Sequential(
+        [
+            keras.Input((784,), name="x"),
+            keras.layers.Dense(1200, activation="relu", kernel_initializer=init(seed)),
+            keras.layers.Dense(1200, activation="relu", kernel_initializer=init(seed + 1)),
+            keras.layers.Dense(10, kernel_initializer=init(seed + 2), name="logits"),
+        ],
+        name="relu_mlp",
+    )
 
 
 def small_convnet(seed: int = 0) -> Any:
@@ -97,19 +116,22 @@ def small_convnet(seed: int = 0) -> Any:
 
 
 def build_model(name: str, seed: int = 0) -> Any:
-    """``"maxout"``: ``advkeras.models.maxout_mlp(240, 5)``; ``"conv"``: :func:`small_convnet`."""
+    """``"maxout"``: ``advkeras.models.maxout_mlp(240, 5)``; ``"conv"``: :func:`small_convnet`;
+    ``"mlp"``: :func:`relu_mlp`."""
     if name == "maxout":
         from advkeras.models import maxout_mlp
 
         return maxout_mlp(240, 5, seed=seed)
     if name == "conv":
         return small_convnet(seed)
-    raise ValueError(f"`model`: expected one of {MODELS}, got {name!r}")
+    if name == "mlp":
+        return relu_mlp(seed)
+    raise ValueError(f"`model`: expected one of {MATRIX_MODELS}, got {name!r}")
 
 
 def flatten_for(name: str) -> bool:
     """Whether the model takes (N, 784) rows (True) or (N, 28, 28, 1) images."""
-    return name == "maxout"
+    return name in ("maxout", "mlp")
 
 
 def output_kind(model: Any) -> str:

@@ -47,13 +47,16 @@ METHODS = (LIMIT_FORWARD, LIMIT, LIMIT_GRAPH, ADVKERAS, CH_EAGER, CH_FUNCTION, C
 PEERS = (CH_EAGER, CH_FUNCTION, CH_XLA, ART, FOOLBOX)
 
 
-def _batched(fn: Callable[[Any, Any], Any], x: np.ndarray, y: np.ndarray) -> np.ndarray:
+def _batched(
+    fn: Callable[[Any, Any], Any], x: np.ndarray, y: np.ndarray, batch_size: int | None = None
+) -> np.ndarray:
     """Run ``fn`` on consecutive batches, writing into one preallocated array."""
-    first = np.asarray(fn(x[: c.BATCH_SIZE], y[: c.BATCH_SIZE]))
+    bs = batch_size or c.BATCH_SIZE
+    first = np.asarray(fn(x[:bs], y[:bs]))
     out = np.empty((len(x), *first.shape[1:]), dtype=np.float32)
     out[: len(first)] = first
-    for start in range(c.BATCH_SIZE, len(x), c.BATCH_SIZE):
-        stop = start + c.BATCH_SIZE
+    for start in range(bs, len(x), bs):
+        stop = start + bs
         out[start:stop] = np.asarray(fn(x[start:stop], y[start:stop]))
     return out
 
@@ -80,15 +83,15 @@ def fgsm_step(model: Any, kind: str) -> Callable[[Any, Any], Any]:
     return step
 
 
-def limit_method(model: Any, kind: str, *, jit: bool) -> Method:
+def limit_method(model: Any, kind: str, *, jit: bool, batch_size: int | None = None) -> Method:
     """A bare compiled forward + backward pass to the input, plus the sign step and clip."""
     import tensorflow as tf
 
     step = tf.function(fgsm_step(model, kind), jit_compile=jit)
-    return lambda x, y: _batched(lambda xb, yb: step(xb, yb).numpy(), x, y)
+    return lambda x, y: _batched(lambda xb, yb: step(xb, yb).numpy(), x, y, batch_size)
 
 
-def forward_method(model: Any) -> Method:
+def forward_method(model: Any, batch_size: int | None = None) -> Method:
     """A bare XLA-compiled forward pass (predictions, not adversarial examples)."""
     import tensorflow as tf
 
@@ -96,16 +99,15 @@ def forward_method(model: Any) -> Method:
     def forward(xb: tf.Tensor) -> tf.Tensor:
         return model(xb, training=False)
 
-    return lambda x, y: _batched(lambda xb, yb: forward(xb).numpy(), x, y)
+    return lambda x, y: _batched(lambda xb, yb: forward(xb).numpy(), x, y, batch_size)
 
 
-def advkeras_method(model: Any) -> Method:
+def advkeras_method(model: Any, batch_size: int | None = None) -> Method:
     """``advkeras.fgsm`` on the NumPy arrays (it batches them itself)."""
     import advkeras
 
-    return lambda x, y: advkeras.fgsm(
-        model, x, y, eps=c.EPS, clip=(0.0, 1.0), batch_size=c.BATCH_SIZE
-    )
+    bs = batch_size or c.BATCH_SIZE
+    return lambda x, y: advkeras.fgsm(model, x, y, eps=c.EPS, clip=(0.0, 1.0), batch_size=bs)
 
 
 def _cleverhans_loss(kind: str) -> Any:
@@ -121,7 +123,7 @@ def _cleverhans_loss(kind: str) -> Any:
     return loss_fn
 
 
-def cleverhans_eager_method(model: Any, kind: str) -> Method:
+def cleverhans_eager_method(model: Any, kind: str, batch_size: int | None = None) -> Method:
     """CleverHans ``fast_gradient_method`` called eagerly on each batch (its TF2 tutorial)."""
     import tensorflow as tf
     from cleverhans.tf2.attacks.fast_gradient_method import fast_gradient_method
@@ -141,10 +143,12 @@ def cleverhans_eager_method(model: Any, kind: str) -> Method:
         )
         return x_adv.numpy()
 
-    return lambda x, y: _batched(attack, x, y)
+    return lambda x, y: _batched(attack, x, y, batch_size)
 
 
-def cleverhans_function_method(model: Any, kind: str, *, jit: bool = False) -> Method:
+def cleverhans_function_method(
+    model: Any, kind: str, *, jit: bool = False, batch_size: int | None = None
+) -> Method:
     """CleverHans ``fast_gradient_method`` wrapped in one ``tf.function`` (with XLA if ``jit``)."""
     import tensorflow as tf
     from cleverhans.tf2.attacks.fast_gradient_method import fast_gradient_method
@@ -157,10 +161,10 @@ def cleverhans_function_method(model: Any, kind: str, *, jit: bool = False) -> M
             model, xb, c.EPS, np.inf, loss_fn=loss_fn, clip_min=0.0, clip_max=1.0, y=yb
         )
 
-    return lambda x, y: _batched(lambda xb, yb: attack(xb, yb).numpy(), x, y)
+    return lambda x, y: _batched(lambda xb, yb: attack(xb, yb).numpy(), x, y, batch_size)
 
 
-def art_method(model: Any, kind: str) -> Method:
+def art_method(model: Any, kind: str, batch_size: int | None = None) -> Method:
     """ART ``FastGradientMethod`` on a ``TensorFlowV2Classifier`` (ART batches the data)."""
     from art.attacks.evasion import FastGradientMethod
     from art.estimators.classification import TensorFlowV2Classifier
@@ -173,12 +177,12 @@ def art_method(model: Any, kind: str) -> Method:
         clip_values=(0.0, 1.0),
     )
     attack = FastGradientMethod(
-        estimator=classifier, norm=np.inf, eps=c.EPS, batch_size=c.BATCH_SIZE
+        estimator=classifier, norm=np.inf, eps=c.EPS, batch_size=batch_size or c.BATCH_SIZE
     )
     return lambda x, y: attack.generate(x=x, y=y).astype(np.float32, copy=False)
 
 
-def foolbox_method(model: Any, kind: str) -> Method:
+def foolbox_method(model: Any, kind: str, batch_size: int | None = None) -> Method:
     """Foolbox ``FGSM`` on a ``TensorFlowModel``, batch by batch.
 
     Foolbox differentiates the cross-entropy of the model's *logits*; a softmax
@@ -197,29 +201,33 @@ def foolbox_method(model: Any, kind: str) -> Method:
         _, clipped, _ = attack(fmodel, tf.constant(xb), tf.constant(yb), epsilons=c.EPS)
         return clipped.numpy()
 
-    return lambda x, y: _batched(run, x, y)
+    return lambda x, y: _batched(run, x, y, batch_size)
 
 
-def make_method(name: str, model: Any, kind: str) -> Method:
-    """Build ``method(x, y) -> x_adv`` for the method called ``name``."""
+def make_method(name: str, model: Any, kind: str, batch_size: int | None = None) -> Method:
+    """Build ``method(x, y) -> x_adv`` for the method called ``name``.
+
+    ``batch_size``: examples per call (default ``BATCH_SIZE``, one for everybody).
+    """
+    bs = batch_size
     if name == LIMIT_FORWARD:
-        return forward_method(model)
+        return forward_method(model, bs)
     if name == LIMIT:
-        return limit_method(model, kind, jit=True)
+        return limit_method(model, kind, jit=True, batch_size=bs)
     if name == LIMIT_GRAPH:
-        return limit_method(model, kind, jit=False)
+        return limit_method(model, kind, jit=False, batch_size=bs)
     if name == ADVKERAS:
-        return advkeras_method(model)
+        return advkeras_method(model, bs)
     if name == CH_EAGER:
-        return cleverhans_eager_method(model, kind)
+        return cleverhans_eager_method(model, kind, bs)
     if name == CH_FUNCTION:
-        return cleverhans_function_method(model, kind)
+        return cleverhans_function_method(model, kind, batch_size=bs)
     if name == CH_XLA:
-        return cleverhans_function_method(model, kind, jit=True)
+        return cleverhans_function_method(model, kind, jit=True, batch_size=bs)
     if name == ART:
-        return art_method(model, kind)
+        return art_method(model, kind, bs)
     if name == FOOLBOX:
-        return foolbox_method(model, kind)
+        return foolbox_method(model, kind, bs)
     raise ValueError(f"`method`: expected one of {METHODS}, got {name!r}")
 
 

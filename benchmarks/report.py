@@ -1,6 +1,7 @@
 """Turn ``benchmarks/results/*.json`` into the tables of ``benchmarks/RESULTS.md`` (and print them).
 
-Run: ``python benchmarks/report.py [--fgsm fgsm] [--training training] [--memory memory]``.
+Run: ``python benchmarks/report.py [--fgsm fgsm] [--training training] [--memory memory]
+[--matrix fgsm_matrix]``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from bench_fgsm import (
     LIMIT,
     LIMIT_GRAPH,
 )
+from bench_matrix import BARE_LIMIT, PEER_LIMIT
 from bench_training import ADVKERAS as ADV_FIT
 from bench_training import ART as ART_TRAINER
 from bench_training import BARE_ADV, BARE_CLEAN, CLEAN
@@ -280,6 +282,113 @@ def memory_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, 
     return lines, checks
 
 
+def _cell_time(row: dict[str, Any] | None) -> str:
+    """``median (min–max)`` seconds of one method in one matrix cell."""
+    if not row or not row.get("times"):
+        return "–" if not row or not row.get("error") else "failed"
+    return f"{row['median']:.3f} ({row['min']:.3f}–{row['max']:.3f})"
+
+
+def _ratio(stats: dict[str, float] | None, cpu: dict[str, float] | None = None) -> str:
+    if not stats:
+        return "–"
+    text = f"{stats['median']:.2f}× ({stats['min']:.2f}–{stats['max']:.2f})"
+    return text + (f"; CPU {cpu['median']:.2f}×" if cpu else "")
+
+
+def matrix_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Markdown lines of the FGSM matrix (models × batch sizes), and its two checks."""
+    bare_limit = data.get("bare_limit", BARE_LIMIT)
+    peer_limit = data.get("peer_limit", PEER_LIMIT)
+    peers = [m for m in data["methods"] if m not in (LIMIT, LIMIT_GRAPH, ADVKERAS)]
+    lines = [
+        f"FGSM (ε = {data['eps']}, true labels, clip to [0, 1]) on the first {data['n']:,} MNIST "
+        f"test digits, {data['repeats']} repetition(s) after one warm-up per cell, methods "
+        "interleaved. Seconds: median (min–max). *advkeras / bare*: per repetition, advkeras' "
+        "time over the faster of the bare XLA and bare graph passes; *advkeras / peer*: over the "
+        "fastest peer of that repetition; median (min–max) over repetitions, then the median "
+        f"CPU-time ratio. Flags: *bare* when advkeras / bare > {bare_limit:.2f}, *peer* when "
+        f"advkeras / peer > {peer_limit:.2f} (medians). Peers: {', '.join(peers) or 'none'}.",
+        "",
+        "| model | batch | bare XLA s | bare graph s | advkeras.fgsm s | fastest peer s "
+        "| advkeras / bare | advkeras / peer | flag |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+    ]
+    flagged_bare, flagged_peer, n_cells = [], [], 0
+    worst_bare: float | None = None
+    worst_peer: float | None = None
+    for model in data["models"]:
+        for cell in model["cells"]:
+            n_cells += 1
+            rows = _rows(cell)
+            fastest = cell.get("fastest_peer")
+            peer_text = f"{fastest}: {_cell_time(rows.get(fastest))}" if fastest else "–"
+            flags = []
+            label = f"{model['model']}/{cell['batch_size']}"
+            if cell.get("flag_bare"):
+                flags.append("**bare**")
+                flagged_bare.append(label)
+            if cell.get("flag_peer"):
+                flags.append("**peer**")
+                flagged_peer.append(label)
+            bare, peer = cell.get("advkeras_over_bare"), cell.get("advkeras_over_peer")
+            if bare:
+                worst_bare = max(worst_bare or 0.0, bare["median"])
+            if peer:
+                worst_peer = max(worst_peer or 0.0, peer["median"])
+            lines.append(
+                f"| {model['title']} | {cell['batch_size']} | {_cell_time(rows.get(LIMIT))} | "
+                f"{_cell_time(rows.get(LIMIT_GRAPH))} | {_cell_time(rows.get(ADVKERAS))} | "
+                f"{peer_text} | {_ratio(bare, cell.get('advkeras_over_bare_cpu'))} | "
+                f"{_ratio(peer, cell.get('advkeras_over_peer_cpu'))} | {' '.join(flags) or 'ok'} |"
+            )
+    lines += [
+        "",
+        "Every method, median seconds per cell (*error on x_adv*: the model's test error on "
+        "advkeras' examples; *differ*: pixels of a method's examples that differ from advkeras').",
+        "",
+        "| model | batch | error on x_adv | " + " | ".join(data["methods"]) + " |",
+        "|---|---:|---:|" + "---:|" * len(data["methods"]),
+    ]
+    for model in data["models"]:
+        for cell in model["cells"]:
+            rows = _rows(cell)
+            adv_error = cell.get("advkeras_adv_error")
+            values = []
+            for method in data["methods"]:
+                row = rows.get(method) or {}
+                if row.get("error"):
+                    values.append("failed")
+                    continue
+                text = _fmt_s(_median(row))
+                if row.get("n_diff_vs_advkeras"):
+                    text += f" (differ {row['n_diff_vs_advkeras']:,} px)"
+                values.append(text)
+            lines.append(
+                f"| {model['model']} | {cell['batch_size']} | "
+                f"{'–' if adv_error is None else f'{100 * adv_error:.1f}%'} | "
+                + " | ".join(values)
+                + " |"
+            )
+    worst_b = "–" if worst_bare is None else f"{worst_bare:.2f}×"
+    worst_p = "–" if worst_peer is None else f"{worst_peer:.2f}×"
+    checks = [
+        (
+            f"FGSM matrix: advkeras.fgsm ≤ {bare_limit:.2f}× min(bare XLA, bare graph) in every "
+            f"cell ({n_cells} cells)",
+            f"worst {worst_b}; flagged: {', '.join(flagged_bare) or 'none'}",
+            _verdict(None if worst_bare is None else not flagged_bare),
+        ),
+        (
+            f"FGSM matrix: advkeras.fgsm no slower than the fastest peer in every cell "
+            f"({n_cells} cells)",
+            f"worst {worst_p}; flagged: {', '.join(flagged_peer) or 'none'}",
+            _verdict(None if worst_peer is None else not flagged_peer),
+        ),
+    ]
+    return lines, checks
+
+
 def machine_lines(machine: dict[str, Any], runs: list[tuple[str, dict[str, Any]]]) -> list[str]:
     """The header: machine, versions, and the date and load of each benchmark."""
     peers = ", ".join(f"{k} {v}" for k, v in machine["peers"].items())
@@ -300,21 +409,26 @@ def machine_lines(machine: dict[str, Any], runs: list[tuple[str, dict[str, Any]]
     ]
 
 
-def build(fgsm: str, training: str, memory: str) -> str:
+def build(fgsm: str, training: str, memory: str, matrix: str = "fgsm_matrix") -> str:
     """The whole RESULTS.md text."""
     f, t, m = c.load_json(fgsm), c.load_json(training), c.load_json(memory)
-    base = f or t or m
+    x = c.load_json(matrix)
+    base = f or t or m or x
     if base is None:
-        raise SystemExit("no results: run bench_fgsm.py, bench_training.py, bench_memory.py first")
+        raise SystemExit(
+            "no results: run bench_fgsm.py, bench_training.py, bench_memory.py, bench_matrix.py"
+        )
     runs = [
-        (label, d["machine"]) for label, d in (("FGSM", f), ("training", t), ("memory", m)) if d
+        (label, d["machine"])
+        for label, d in (("FGSM", f), ("training", t), ("memory", m), ("FGSM matrix", x))
+        if d
     ]
     out = [
         "# Benchmarks: advkeras against the physical limit and against the peers",
         "",
         "Produced by `make bench` (`make -C benchmarks run`); the scripts and the method are "
         "described in [README.md](README.md). Times are wall-clock seconds, median of "
-        f"{(f or t or {}).get('repeats', '?')} repetitions after one warm-up (min–max shown), "
+        f"{(f or t or x or {}).get('repeats', '?')} repetitions after one warm-up (min–max shown), "
         "methods interleaved repetition by repetition; every ratio (× limit, speed-up, × clean "
         "epoch) is the median over repetitions of the ratio within one repetition, which "
         "cancels most of the load drift of a shared machine. Same Keras model, same data, same batch "
@@ -349,6 +463,10 @@ def build(fgsm: str, training: str, memory: str) -> str:
         lines, memory_checks = memory_table(m)
         body += ["## 3. Memory (one fresh process per measurement)", "", *lines, ""]
         checks += memory_checks
+    if x:
+        lines, matrix_checks = matrix_table(x)
+        body += ["## 4. FGSM matrix: models × batch sizes", "", *lines, ""]
+        checks += matrix_checks
     out += [
         "## Targets",
         "",
@@ -370,9 +488,10 @@ def main() -> None:
     parser.add_argument("--fgsm", default="fgsm")
     parser.add_argument("--training", default="training")
     parser.add_argument("--memory", default="memory")
+    parser.add_argument("--matrix", default="fgsm_matrix")
     parser.add_argument("--output", default=str(c.BENCH_DIR / "RESULTS.md"))
     args = parser.parse_args()
-    text = build(args.fgsm, args.training, args.memory)
+    text = build(args.fgsm, args.training, args.memory, args.matrix)
     with open(args.output, "w") as f:
         f.write(text)
     print(text)
