@@ -52,7 +52,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "065f0fe89e7a14d9b227139dbe41f943cbc94da0"
+ADVKERAS_REV = "0661a7e422aadedf67119d7474db14a0f7bcc940"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -93,7 +93,9 @@ keras.utils.set_random_seed(0)
 # The maxout network is the one of the maxout paper {cite}`goodfellow2013maxout`: two maxout
 # layers with 5 pieces each, a softmax on top, dropout, trained with SGD and momentum on the
 # MNIST training set. `experiments.maxout` trains it once and caches it, so that later
-# chapters attack the very same network.
+# chapters attack the very same network; this long-trained network is also shipped with the
+# book (`networks/`), so a reader's first call installs it, hash-checked, instead of
+# training it for an hour.
 
 # %%
 splits = experiments.mnist(profile)

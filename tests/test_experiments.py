@@ -283,7 +283,7 @@ KEY_IN_A_FRESH_PROCESS = textwrap.dedent(
     """
     from advkeras.book import cache, experiments
     specs = []
-    experiments.cached_model = lambda spec, build_and_train: specs.append(spec)
+    experiments.cached_model = lambda spec, build_and_train, **kw: specs.append(spec)
     experiments.maxout("smoke", units=8, adversarial=True)
     experiments.rbf("smoke")
     print(" ".join(cache.cache_key(spec) for spec in specs))
