@@ -79,6 +79,7 @@ print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow
 # %%
 # %matplotlib inline
 import tempfile
+import time
 from pathlib import Path
 
 import keras
@@ -310,8 +311,8 @@ for lam in l1_values:
             )
         )
     )
-    print(f"L1 coefficient {lam:g}:")
-    training.fit_classifier(
+    started = time.perf_counter()
+    trained = training.fit_classifier(
         net,
         x_train,
         y_train,
@@ -320,9 +321,11 @@ for lam in l1_values:
         l1=("y", lam) if lam else None,
         seed=0,
         callbacks=[record],
-        verbose=2,
+        verbose=0,
         optimizer=keras.optimizers.SGD(experiments.LINEAR_LR, momentum=experiments.LINEAR_MOMENTUM),
     )
+    seconds = time.perf_counter() - started
+    print(experiments.summary_line(f"softmax, L1 {lam:g}", trained.advkeras_history, seconds))
 
 # %%
 epochs = np.arange(1, profile.epochs_linear + 1)

@@ -63,6 +63,7 @@ import hashlib
 import inspect
 import logging
 import math
+import time
 from collections.abc import Callable, Iterator
 from typing import Any
 
@@ -93,6 +94,7 @@ __all__ = [
     "rbf",
     "recipe_spec",
     "softmax_regression",
+    "summary_line",
 ]
 
 #: The paper's adversarial-training ε on MNIST (§5) and α (§6).
@@ -188,6 +190,30 @@ def _fit_settings(**fit: Any) -> dict[str, Any]:
     return {k: v for k, v in bound.arguments.items() if k not in _NOT_SETTINGS}
 
 
+def summary_line(name: str, history: dict[str, list[float]], seconds: float) -> str:
+    """The one line a chapter shows for a training: epochs, time and the last epoch's errors.
+
+    Example:
+
+    >>> summary_line("maxout8", {"loss": [1.0, 0.5], "error": [0.5, 0.2], "val_error": [0.4, 0.1]}, 12.3)
+    'Trained maxout8: 2 epochs in 12 s; last epoch: training error 20.00 %, validation error 10.00 %'
+    """
+    labels = {
+        "error": "training error",
+        "adv_error": "training FGSM error",
+        "val_error": "validation error",
+        "val_adv_error": "validation FGSM error",
+    }
+    epochs = len(history.get("loss", []))
+    parts = [
+        f"{label} {100 * history[key][-1]:.2f} %"
+        for key, label in labels.items()
+        if history.get(key)
+    ]
+    last = f"; last epoch: {', '.join(parts)}" if parts else ""
+    return f"Trained {name}: {epochs} epochs in {seconds:.0f} s{last}"
+
+
 #: Set by :func:`recipe_spec`: recipes then stop at their spec instead of loading or training.
 _SPEC_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("spec_only", default=False)
 
@@ -277,17 +303,20 @@ def _train(
         # Recipes train many models in one process; each new model's Keras train
         # function counts towards TensorFlow's "excessive retracing" warning, which
         # is noise here (every model is traced once), so it is hidden while fitting.
+        started = time.perf_counter()
         with _quiet_tensorflow():
-            return fitting.fit_classifier(
+            trained = fitting.fit_classifier(
                 model,
                 x,
                 y,
                 validation_data=validation,
                 optimizer=optimizer,
                 callbacks=list(callbacks),
-                verbose=2,
+                verbose=0,
                 **fit,
             )
+        print(summary_line(name, trained.advkeras_history, time.perf_counter() - started))
+        return trained
 
     return cached_model(spec, build_and_train, install=networks.install)
 
