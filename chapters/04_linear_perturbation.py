@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "0661a7e422aadedf67119d7474db14a0f7bcc940"
+ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:

@@ -315,7 +315,8 @@ def _train(
                 verbose=0,
                 **fit,
             )
-        print(summary_line(name, trained.advkeras_history, time.perf_counter() - started))
+        history = getattr(trained, "advkeras_history", {})
+        print(summary_line(name, history, time.perf_counter() - started))
         return trained
 
     return cached_model(spec, build_and_train, install=networks.install)
