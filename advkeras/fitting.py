@@ -22,7 +22,7 @@ from advkeras.pipeline import array_dataset
 from advkeras.pylearn2 import MomentumSchedule, early_stopping, paper_sgd
 from advkeras.training import PERTURBATIONS, AdversarialModel
 
-__all__ = ["fit_classifier"]
+__all__ = ["default_monitor", "fit_classifier"]
 
 
 def _as_inputs(x: Any, argument: str) -> np.ndarray:
@@ -35,6 +35,21 @@ def _as_inputs(x: Any, argument: str) -> np.ndarray:
     if arr.size:
         check_finite(arr, argument)
     return arr
+
+
+def default_monitor(perturbation: str) -> str:
+    """The metric early stopping watches unless told otherwise.
+
+    The FGSM validation accuracy for FGSM training (the paper's adversarial
+    validation error, §6), the clean one otherwise (pylearn2's
+    ``valid_y_misclass``; the noise controls too).
+
+    Example:
+
+    >>> default_monitor("fgsm"), default_monitor("sign_noise")
+    ('val_adv_accuracy', 'val_accuracy')
+    """
+    return "val_adv_accuracy" if perturbation == "fgsm" else "val_accuracy"
 
 
 def fit_classifier(
@@ -169,7 +184,7 @@ def fit_classifier(
         cbs.append(MomentumSchedule())
     if patience is not None:
         if monitor is None:
-            monitor = "val_adv_accuracy" if train_perturbation == "fgsm" else "val_accuracy"
+            monitor = default_monitor(train_perturbation)
         if monitor.startswith("val_") and validation_data is None:
             raise invalid("validation_data", f"(x_val, y_val) to monitor {monitor!r}", None)
         if "adv_" in monitor and adv.eps == 0:

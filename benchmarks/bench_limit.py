@@ -65,30 +65,29 @@ def matmul_epoch_seconds(n: int, repeats: int) -> tuple[list[float], float]:
     return times, float(flops)
 
 
-class EpochTimer:
-    def __init__(self) -> None:
-        import keras
+def epoch_timer() -> object:
+    """A Keras callback recording each epoch's training seconds and its seconds with validation."""
+    import keras
 
-        class _Timer(keras.callbacks.Callback):
-            def __init__(self) -> None:
-                super().__init__()
-                self.train: list[float] = []
-                self.total: list[float] = []
+    class EpochTimer(keras.callbacks.Callback):
+        def __init__(self) -> None:
+            super().__init__()
+            self.train: list[float] = []
+            self.total: list[float] = []
+            self._test: float | None = None
 
-            def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
-                self._start = time.perf_counter()
+        def on_epoch_begin(self, epoch: int, logs: dict | None = None) -> None:
+            self._start, self._test = time.perf_counter(), None
 
-            def on_test_begin(self, logs: dict | None = None) -> None:
-                self._test = time.perf_counter()
+        def on_test_begin(self, logs: dict | None = None) -> None:
+            self._test = time.perf_counter()
 
-            def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
-                end = time.perf_counter()
-                test = getattr(self, "_test", None)
-                self.train.append((test if test and test > self._start else end) - self._start)
-                self.total.append(end - self._start)
-                self._test = None
+        def on_epoch_end(self, epoch: int, logs: dict | None = None) -> None:
+            end = time.perf_counter()
+            self.train.append((self._test or end) - self._start)
+            self.total.append(end - self._start)
 
-        self.callback = _Timer()
+    return EpochTimer()
 
 
 def train_path(x, y, val, *, adversarial: bool, epochs: int) -> dict[str, list[float]]:
@@ -98,7 +97,7 @@ def train_path(x, y, val, *, adversarial: bool, epochs: int) -> dict[str, list[f
 
     keras.utils.set_random_seed(0)
     model = models.maxout_mlp(240, 5, seed=0)
-    timer = EpochTimer()
+    timer = epoch_timer()
     fitting.fit_classifier(
         model,
         x,
@@ -108,10 +107,10 @@ def train_path(x, y, val, *, adversarial: bool, epochs: int) -> dict[str, list[f
         validation_data=val,
         adversarial=adversarial,
         eps=0.25 if adversarial else 0.0,
-        callbacks=[timer.callback],
+        callbacks=[timer],
         verbose=0,
     )
-    return {"train": timer.callback.train[1:], "total": timer.callback.total[1:]}
+    return {"train": timer.train[1:], "total": timer.total[1:]}
 
 
 def main() -> None:

@@ -22,13 +22,12 @@ import argparse
 import json
 import os
 import platform
-import subprocess
 import sys
 import tempfile
 import time
 from pathlib import Path
 
-import numpy as np
+from execute_chapters import advkeras_is_dirty, git_head
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -42,24 +41,19 @@ EPS = 0.25
 
 
 def _git_commit() -> str:
-    out = subprocess.run(
-        ["git", "-C", str(ROOT), "status", "--porcelain", "--untracked-files=no"],
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    head = subprocess.run(
-        ["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True, text=True, check=True
-    ).stdout.strip()
-    return head + ("+dirty" if out.stdout.strip() else "")
+    """HEAD, marked ``+dirty`` when the package differs from it (HEAD is then not what trained)."""
+    head = git_head() or "unknown"
+    return head + ("+dirty" if advkeras_is_dirty() else "")
 
 
-def measure(model: object, history: dict[str, list[float]]) -> dict[str, object]:
+def measure(model: object, fgsm_trained: bool) -> dict[str, object]:
     """Test-set errors right after training, and the epoch that early stopping kept."""
     from advkeras import attacks, evaluation
     from advkeras.book import experiments
 
     s = experiments.mnist(PROFILE)
+    history = model.advkeras_history
+    kept = experiments.kept_epoch(model, PROFILE, fgsm=fgsm_trained)
     metrics: dict[str, object] = {
         "test_error": evaluation.error_rate(model, s.x_test, s.y_test),
         "test_fgsm_error_clipped": evaluation.error_rate(
@@ -68,14 +62,13 @@ def measure(model: object, history: dict[str, list[float]]) -> dict[str, object]
         "test_fgsm_error_unclipped": evaluation.error_rate(
             model, attacks.fgsm(model, s.x_test, s.y_test, eps=EPS, clip=None), s.y_test
         ),
-        "epochs_run": len(history.get("loss", [])),
+        "epochs_run": kept["epochs"],
     }
-    monitor = "val_adv_error" if "val_adv_error" in history else "val_error"
-    if history.get(monitor):
-        best = int(np.argmin(history[monitor]))
+    if kept["monitor"]:
+        best = kept["kept"] - 1
         metrics.update(
-            monitor=monitor,
-            best_epoch=best + 1,
+            monitor=kept["monitor"],
+            best_epoch=kept["kept"],
             **{k: history[k][best] for k in ("val_error", "val_adv_error") if k in history},
         )
     return {k: (round(v, 6) if isinstance(v, float) else v) for k, v in metrics.items()}
@@ -134,7 +127,7 @@ def main() -> None:
             training_seconds=took,
             machine=f"{os.cpu_count()} CPU cores, {platform.machine()}, TensorFlow on CPU",
             note=args.note,
-            metrics=measure(model, history),
+            metrics=measure(model, bool(kwargs.get("adversarial"))),
         )
         print(json.dumps({k: shipped[k] for k in ("file", "sha256", "metrics")}, indent=1))
 

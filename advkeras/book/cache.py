@@ -241,19 +241,32 @@ def _discard(entry: Path) -> None:
     remove(trash)
 
 
+def write_record(
+    folder: Path, spec: Mapping[str, Any], history: Any, **extra: Any
+) -> dict[str, Any]:
+    """Write the ``record.json`` of the ``model.keras`` in ``folder`` (a cache entry being built).
+
+    The record holds the model file's SHA-256, the key, ``spec``, the training
+    ``history`` and any ``extra`` fields (e.g. where a shipped network came from).
+    """
+    record = {
+        "sha256": sha256_file(folder / MODEL_FILE),
+        "key": cache_key(spec),
+        "spec": _plain(spec, "spec"),
+        "history": history,
+        **extra,
+    }
+    (folder / RECORD_FILE).write_text(json.dumps(record, sort_keys=True, indent=1))
+    return record
+
+
 def _store(entry: Path, model: keras.Model, spec: Mapping[str, Any], history: Any) -> None:
     """Write ``model.keras`` and its ``record.json`` into a temporary folder renamed to ``entry``."""
     try:
         with atomic_path(entry) as tmp:
             tmp.mkdir()
             model.save(tmp / MODEL_FILE)
-            record = {
-                "sha256": sha256_file(tmp / MODEL_FILE),
-                "key": cache_key(spec),
-                "spec": _plain(spec, "spec"),
-                "history": history,
-            }
-            (tmp / RECORD_FILE).write_text(json.dumps(record, sort_keys=True, indent=1))
+            write_record(tmp, spec, history)
     except OSError as err:
         if err.errno in (errno.EEXIST, errno.ENOTEMPTY) and _problem(entry, spec) is None:
             return  # another process stored the same entry first; its copy is kept

@@ -402,7 +402,8 @@ def kept_epoch(
     epochs = len(history["loss"])
     if p.patience is None:
         return {"epochs": epochs, "kept": epochs, "monitor": None}
-    monitor = "val_adv_error" if _bool(fgsm, "fgsm") else "val_error"
+    trained_on = "fgsm" if _bool(fgsm, "fgsm") else "none"
+    monitor = fitting.default_monitor(trained_on).replace("accuracy", "error")
     if not history.get(monitor):
         raise invalid(
             "model", f"a history with {monitor!r} (early stopping's monitor)", sorted(history)

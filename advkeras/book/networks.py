@@ -39,11 +39,11 @@ import urllib.parse
 import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, BinaryIO
 
 from advkeras import environment
 from advkeras._files import atomic_path, atomic_write_text, sha256_file
-from advkeras.book.cache import MODEL_FILE, RECORD_FILE, cache_key, canonical_json
+from advkeras.book.cache import MODEL_FILE, cache_key, canonical_json, write_record
 
 __all__ = [
     "MANIFEST",
@@ -80,25 +80,20 @@ def _is_url(where: str) -> bool:
     return urllib.parse.urlparse(where).scheme in ("http", "https", "file")
 
 
-def _fetch(where: str, name: str, dest: Path) -> None:
-    """Copy ``where/name`` (a folder or a URL) to ``dest``."""
+def _open(where: str, name: str) -> BinaryIO:
+    """``where/name`` opened for reading, ``where`` being a folder or a URL."""
     if _is_url(where):
-        url = where.rstrip("/") + "/" + urllib.parse.quote(name)
-        with urllib.request.urlopen(url, timeout=60) as response, open(dest, "wb") as out:
-            shutil.copyfileobj(response, out)
-    else:
-        shutil.copyfile(Path(where) / name, dest)
+        return urllib.request.urlopen(
+            where.rstrip("/") + "/" + urllib.parse.quote(name), timeout=60
+        )
+    return open(Path(where) / name, "rb")  # noqa: SIM115 (the caller closes it)
 
 
 def read_manifest(where: str | Path) -> dict[str, Any]:
     """The manifest of a folder or URL of shipped networks (``{"networks": [...]}``)."""
     where = str(where)
-    if _is_url(where):
-        url = where.rstrip("/") + "/" + MANIFEST
-        with urllib.request.urlopen(url, timeout=60) as response:
-            manifest = json.loads(response.read().decode())
-    else:
-        manifest = json.loads((Path(where) / MANIFEST).read_text())
+    with _open(where, MANIFEST) as f:
+        manifest = json.loads(f.read().decode())
     if not isinstance(manifest, dict) or not isinstance(manifest.get("networks"), list):
         raise ValueError(f"{where}/{MANIFEST} has no list 'networks'")
     return manifest
@@ -144,18 +139,12 @@ def install(spec: Mapping[str, Any], entry_dir: Path, *, verbose: bool = True) -
     try:
         with atomic_path(entry_dir) as tmp:
             tmp.mkdir()
-            _fetch(where, name, tmp / MODEL_FILE)
-            actual = sha256_file(tmp / MODEL_FILE)
-            if actual != digest:
+            with _open(where, name) as response, open(tmp / MODEL_FILE, "wb") as out:
+                shutil.copyfileobj(response, out)
+            shipped = {k: v for k, v in entry.items() if k not in ("spec", "history")}
+            record = write_record(tmp, spec, entry.get("history", {}), shipped=shipped)
+            if record["sha256"] != digest:
                 raise ValueError(f"{name} fails its SHA-256 check (truncated or corrupt)")
-            record = {
-                "sha256": digest,
-                "key": entry["key"],
-                "spec": entry["spec"],
-                "history": entry.get("history", {}),
-                "shipped": {k: v for k, v in entry.items() if k not in ("spec", "history")},
-            }
-            atomic_write_text(tmp / RECORD_FILE, json.dumps(record, sort_keys=True, indent=1))
     except (OSError, ValueError) as err:
         print(f"Shipped {label} from {where} not used ({err}); training it.")
         return False
