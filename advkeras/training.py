@@ -300,6 +300,11 @@ class AdversarialModel(keras.Model):
     ``fit``, ``evaluate``, ``predict``, callbacks, ``save`` and
     ``keras.saving.load_model``.
 
+    Speed: ``compile(..., steps_per_execution=100)`` and batches from
+    :func:`advkeras.pipeline.array_dataset` give the same weights as ``fit``
+    on arrays with Keras' defaults, faster on few cores (``benchmarks/RESULTS.md``,
+    section 5); :func:`advkeras.fitting.fit_classifier` uses both.
+
     Logged metrics (``val_`` prefixed on validation data), the :attr:`metrics`
     of the model: ``loss`` (J̃ plus regularisation), ``clean_loss`` (J(x)),
     ``adv_loss`` (J(x + η)), ``accuracy`` and ``adv_accuracy``, then every

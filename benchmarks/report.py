@@ -22,7 +22,7 @@ from bench_fgsm import (
     LIMIT,
     LIMIT_GRAPH,
 )
-from bench_matrix import BARE_LIMIT, PEER_LIMIT
+from bench_matrix import BARE_LIMIT, PEER_LIMIT, TWIN
 from bench_training import ADVKERAS as ADV_FIT
 from bench_training import ART as ART_TRAINER
 from bench_training import BARE_ADV, BARE_CLEAN, CLEAN
@@ -300,37 +300,40 @@ def matrix_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, 
     """Markdown lines of the FGSM matrix (models × batch sizes), and its two checks."""
     bare_limit = data.get("bare_limit", BARE_LIMIT)
     peer_limit = data.get("peer_limit", PEER_LIMIT)
-    peers = [m for m in data["methods"] if m not in (LIMIT, LIMIT_GRAPH, ADVKERAS)]
+    peers = [m for m in data["methods"] if m not in (LIMIT, LIMIT_GRAPH, ADVKERAS, TWIN)]
     lines = [
         f"FGSM (ε = {data['eps']}, true labels, clip to [0, 1]) on the first {data['n']:,} MNIST "
         f"test digits, {data['repeats']} repetition(s) after one warm-up per cell, methods "
-        "interleaved. Seconds: median (min–max). *advkeras / bare*: per repetition, advkeras' "
-        "time over the faster of the bare XLA and bare graph passes; *advkeras / peer*: over the "
-        "fastest peer of that repetition; median (min–max) over repetitions, then the median "
-        f"CPU-time ratio. Flags: *bare* when advkeras / bare > {bare_limit:.2f}, *peer* when "
-        f"advkeras / peer > {peer_limit:.2f} (medians). Peers: {', '.join(peers) or 'none'}.",
+        "interleaved. Seconds: median (min–max). Ratios are formed repetition by repetition "
+        "and summarised by their median (min–max): *advkeras / bare* against each of the "
+        "bare XLA and bare graph passes, the larger of the two medians shown (the faster pass), "
+        "*advkeras / peer* against each peer, the largest shown (the hardest peer), then the same median on CPU time. *A/A noise*: "
+        "advkeras is timed twice per repetition; the median |A/A − 1| of the cell. Verdicts: "
+        f"*met* when the ratio is ≤ {bare_limit:.2f} (bare) or ≤ {peer_limit:.2f} (peer), "
+        "*within noise* when it exceeds that by no more than the A/A noise, *missed* otherwise. "
+        f"Peers: {', '.join(peers) or 'none'}.",
         "",
-        "| model | batch | bare XLA s | bare graph s | advkeras.fgsm s | fastest peer s "
-        "| advkeras / bare | advkeras / peer | flag |",
-        "|---|---:|---:|---:|---:|---|---:|---:|---|",
+        "| model | batch | bare XLA s | bare graph s | advkeras.fgsm s | hardest peer s "
+        "| advkeras / bare | advkeras / peer | A/A noise | verdict (bare; peer) |",
+        "|---|---:|---:|---:|---:|---|---:|---:|---:|---|",
     ]
-    flagged_bare, flagged_peer, n_cells = [], [], 0
+    missed_bare, missed_peer, noisy, n_cells = [], [], [], 0
     worst_bare: float | None = None
     worst_peer: float | None = None
     for model in data["models"]:
         for cell in model["cells"]:
             n_cells += 1
             rows = _rows(cell)
-            fastest = cell.get("fastest_peer")
-            peer_text = f"{fastest}: {_cell_time(rows.get(fastest))}" if fastest else "–"
-            flags = []
+            hardest = cell.get("hardest_peer")
+            peer_text = f"{hardest}: {_cell_time(rows.get(hardest))}" if hardest else "–"
             label = f"{model['model']}/{cell['batch_size']}"
-            if cell.get("flag_bare"):
-                flags.append("**bare**")
-                flagged_bare.append(label)
-            if cell.get("flag_peer"):
-                flags.append("**peer**")
-                flagged_peer.append(label)
+            vb, vp = cell.get("verdict_bare", "n/a"), cell.get("verdict_peer", "n/a")
+            if vb == "missed":
+                missed_bare.append(label)
+            if vp == "missed":
+                missed_peer.append(label)
+            if "within noise" in (vb, vp):
+                noisy.append(label)
             bare, peer = cell.get("advkeras_over_bare"), cell.get("advkeras_over_peer")
             if bare:
                 worst_bare = max(worst_bare or 0.0, bare["median"])
@@ -340,7 +343,8 @@ def matrix_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, 
                 f"| {model['title']} | {cell['batch_size']} | {_cell_time(rows.get(LIMIT))} | "
                 f"{_cell_time(rows.get(LIMIT_GRAPH))} | {_cell_time(rows.get(ADVKERAS))} | "
                 f"{peer_text} | {_ratio(bare, cell.get('advkeras_over_bare_cpu'))} | "
-                f"{_ratio(peer, cell.get('advkeras_over_peer_cpu'))} | {' '.join(flags) or 'ok'} |"
+                f"{_ratio(peer, cell.get('advkeras_over_peer_cpu'))} | "
+                f"{cell.get('noise', 0.0):.3f} | {vb}; {vp} |"
             )
     lines += [
         "",
@@ -372,18 +376,19 @@ def matrix_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, 
             )
     worst_b = "–" if worst_bare is None else f"{worst_bare:.2f}×"
     worst_p = "–" if worst_peer is None else f"{worst_peer:.2f}×"
+    within = f"; within noise: {', '.join(noisy)}" if noisy else ""
     checks = [
         (
-            f"FGSM matrix: advkeras.fgsm ≤ {bare_limit:.2f}× min(bare XLA, bare graph) in every "
-            f"cell ({n_cells} cells)",
-            f"worst {worst_b}; flagged: {', '.join(flagged_bare) or 'none'}",
-            _verdict(None if worst_bare is None else not flagged_bare),
+            f"FGSM matrix: advkeras.fgsm ≤ {bare_limit:.2f}× the faster bare pass in every "
+            f"cell ({n_cells} cells), up to the cell's A/A noise",
+            f"worst {worst_b}; missed: {', '.join(missed_bare) or 'none'}{within}",
+            _verdict(None if worst_bare is None else not missed_bare),
         ),
         (
-            f"FGSM matrix: advkeras.fgsm no slower than the fastest peer in every cell "
-            f"({n_cells} cells)",
-            f"worst {worst_p}; flagged: {', '.join(flagged_peer) or 'none'}",
-            _verdict(None if worst_peer is None else not flagged_peer),
+            f"FGSM matrix: advkeras.fgsm no slower than any peer in every cell "
+            f"({n_cells} cells), up to the cell's A/A noise",
+            f"worst {worst_p}; missed: {', '.join(missed_peer) or 'none'}",
+            _verdict(None if worst_peer is None else not missed_peer),
         ),
     ]
     return lines, checks
@@ -409,10 +414,73 @@ def machine_lines(machine: dict[str, Any], runs: list[tuple[str, dict[str, Any]]
     ]
 
 
-def build(fgsm: str, training: str, memory: str, matrix: str = "fgsm_matrix") -> str:
+def limit_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Markdown lines of the training-speed benchmark (bench_limit.py) and its checks."""
+    target = data.get("target", 1.6)
+    val_target = data.get("validation_target", 0.15)
+    seconds = data["seconds"]
+    limit_name = next(k for k in seconds if k.startswith("limit"))
+    lim = statistics.median(seconds[limit_name])
+    lines = [
+        f"One epoch of the 240×5 maxout MLP on {data['n']:,} MNIST images (batch 100, the "
+        f"pylearn2 recipe, dropout and max-norm), {data['epochs']} epochs after a warm-up "
+        "epoch. *Limit*: the epoch's matrix products alone (forward, and the two backward "
+        "products of each layer) at the network's shapes in one compiled loop, "
+        f"{_fmt_s(lim)} s ({data['gflops_per_s']:.0f} GFLOP/s); a clean epoch is judged "
+        "against 1 limit, an adversarial one (two forward and two backward passes) against 2.",
+        "",
+        "| path | median s | min–max s | × its limit |",
+        "|---|---:|---:|---:|",
+    ]
+    multiples = data["multiple_of_limit"]
+    for name, ts in seconds.items():
+        m = multiples.get(name)
+        lines.append(
+            f"| {name} | {statistics.median(ts):.2f} | {min(ts):.2f}–{max(ts):.2f} | "
+            f"{'–' if m is None else f'{m:.2f}×'} |"
+        )
+    diagnostics = data.get("diagnostics") or {}
+    if diagnostics:
+        lines += [
+            "",
+            "Settings tried and not used (one clean epoch after a warm-up, the same "
+            "`AdversarialModel.fit` path):",
+            "",
+            "| setting | s | × limit |",
+            "|---|---:|---:|",
+        ]
+        for name, ts in diagnostics.items():
+            t = statistics.median(ts)
+            lines.append(f"| {name} | {t:.2f} | {t / lim:.2f}× |")
+    checks = [
+        (
+            f"training: {name} ≤ {target:.1f}× its matmul limit",
+            f"{m:.2f}×",
+            _verdict(m <= target),
+        )
+        for name, m in multiples.items()
+    ]
+    share = data.get("validation_share_of_adversarial_epoch") or []
+    if share:
+        med = statistics.median(share)
+        checks.append(
+            (
+                f"training: per-epoch validation (clean + FGSM) ≤ {100 * val_target:.0f} % of "
+                "an adversarial epoch",
+                f"{100 * med:.0f} % ({100 * min(share):.0f}–{100 * max(share):.0f} %)",
+                _verdict(med <= val_target),
+            )
+        )
+    return lines, checks
+
+
+def build(
+    fgsm: str, training: str, memory: str, matrix: str = "fgsm_matrix", limit: str = "limit"
+) -> str:
     """The whole RESULTS.md text."""
     f, t, m = c.load_json(fgsm), c.load_json(training), c.load_json(memory)
     x = c.load_json(matrix)
+    lim = c.load_json(limit)
     base = f or t or m or x
     if base is None:
         raise SystemExit(
@@ -467,6 +535,10 @@ def build(fgsm: str, training: str, memory: str, matrix: str = "fgsm_matrix") ->
         lines, matrix_checks = matrix_table(x)
         body += ["## 4. FGSM matrix: models × batch sizes", "", *lines, ""]
         checks += matrix_checks
+    if lim:
+        lines, limit_checks = limit_table(lim)
+        body += ["## 5. Training against the matmul limit", "", *lines, ""]
+        checks += limit_checks
     out += [
         "## Targets",
         "",
@@ -489,9 +561,10 @@ def main() -> None:
     parser.add_argument("--training", default="training")
     parser.add_argument("--memory", default="memory")
     parser.add_argument("--matrix", default="fgsm_matrix")
+    parser.add_argument("--limit", default="limit")
     parser.add_argument("--output", default=str(c.BENCH_DIR / "RESULTS.md"))
     args = parser.parse_args()
-    text = build(args.fgsm, args.training, args.memory, args.matrix)
+    text = build(args.fgsm, args.training, args.memory, args.matrix, args.limit)
     with open(args.output, "w") as f:
         f.write(text)
     print(text)

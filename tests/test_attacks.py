@@ -614,6 +614,14 @@ def test_xla_is_used_for_dense_models_and_not_for_convolutions(monkeypatch):
         ]
     )
     assert compiled.use_xla(dense) and not compiled.use_xla(conv)
+
+    class Filters(keras.layers.Conv2D):  # a convolution whatever its class name says
+        pass
+
+    inner = keras.Sequential([keras.Input((6, 6, 1)), Filters(2, 3), keras.layers.Flatten()])
+    nested = keras.Sequential([keras.Input((6, 6, 1)), inner, keras.layers.Dense(K)])
+    assert not compiled.use_xla(nested)
+    assert compiled.is_convolution(Filters(2, 3)) and not compiled.is_convolution(dense.layers[0])
     monkeypatch.setenv(environment.JIT_COMPILE, "0")
     assert not compiled.use_xla(dense)
     monkeypatch.setenv(environment.JIT_COMPILE, "1")

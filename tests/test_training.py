@@ -461,6 +461,7 @@ def test_bad_base_model_and_compile_loss_are_rejected():
         ({"validation_data": (np.zeros((2, D)), np.zeros(3))}, r"validation_data\[1\]"),
         ({"seed": "zero"}, "seed"),
         ({"eps": -1.0}, "eps"),
+        ({"steps_per_execution": 0}, "steps_per_execution"),
     ],
 )
 def test_fit_classifier_rejects_bad_arguments(kwargs, argument):
@@ -522,6 +523,77 @@ def test_array_dataset_trains_as_keras_own_pipeline():
         np.testing.assert_allclose(a, c, atol=1e-6)
     assert h0.keys() == h1.keys() and "val_adv_loss" in h0
     np.testing.assert_allclose(h0["val_loss"], h1["val_loss"], atol=1e-6)
+
+
+def _small_maxout() -> keras.Model:
+    """A maxout network with dropout and max-norm, as the book's, small."""
+    from advkeras.models import maxout_mlp
+
+    return maxout_mlp(6, 3, input_dim=12, classes=4, seed=3)
+
+
+def _small_maxout_data():
+    rng = np.random.default_rng(1)
+    x = rng.uniform(0.0, 1.0, size=(60, 12)).astype(np.float32)
+    return x, (np.arange(60) % 4).astype(np.int64)
+
+
+@pytest.mark.parametrize("adversarial", [False, True])
+def test_steps_per_execution_leaves_the_weights_unchanged(adversarial):
+    """fit_classifier's fast path runs the same steps: bitwise the weights of one step a call."""
+    x, y = _small_maxout_data()
+    weights = []
+    for steps in (1, 4):  # 6 steps an epoch: 4 leaves a partial call
+        model = fit_classifier(
+            _small_maxout(),
+            x,
+            y,
+            epochs=2,
+            batch_size=10,
+            validation_data=(x[:20], y[:20]),
+            adversarial=adversarial,
+            eps=0.1,
+            seed=5,
+            verbose=0,
+            steps_per_execution=steps,
+        )
+        weights.append((model.get_weights(), model.advkeras_history))
+    (w1, h1), (w4, h4) = weights
+    for a, b in zip(w1, w4, strict=True):
+        np.testing.assert_array_equal(a, b)
+    assert h1 == h4
+
+
+@pytest.mark.parametrize("adversarial", [False, True])
+def test_fast_path_matches_the_plain_keras_path(adversarial):
+    """array_dataset + several steps a call give the weights of Keras' own fit on arrays.
+
+    The plain path is ``keras.Model.fit`` on NumPy arrays, one step a call: the
+    base model compiled with a Keras loss for clean training, the
+    AdversarialModel for FGSM training. Dropout and max-norm are on.
+    """
+    x, y = _small_maxout_data()
+    results = []
+    for fast in (True, False):
+        keras.utils.set_random_seed(7)
+        base = _small_maxout()
+        optimizer = keras.optimizers.SGD(0.1, momentum=0.5)
+        if adversarial:
+            model = AdversarialModel(base, eps=0.1, alpha=0.5)
+            model.compile(optimizer=optimizer, steps_per_execution=4 if fast else 1)
+        elif fast:
+            model = AdversarialModel(base, eps=0.0, perturbation="none")
+            model.compile(optimizer=optimizer, steps_per_execution=4)
+        else:
+            model = base
+            model.compile(optimizer=optimizer, loss="sparse_categorical_crossentropy")
+        if fast:
+            model.fit(array_dataset(x, y, batch_size=10), epochs=2, shuffle=False, verbose=0)
+        else:
+            model.fit(x, y, batch_size=10, epochs=2, shuffle=False, verbose=0)
+        results.append(base.get_weights())
+    for a, b in zip(*results, strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
 def test_fit_is_keras_fit_with_validation_split():

@@ -33,12 +33,14 @@ from advkeras.losses import per_example_loss
 __all__ = [
     "CompiledFunction",
     "XlaOrGraph",
+    "CONVOLUTIONS",
     "cached_function",
     "clear_compiled",
     "compile_function",
     "compiled_functions",
     "direction_function",
     "fgsm_function",
+    "is_convolution",
     "fooling_function",
     "forward_function",
     "gradient_function",
@@ -135,28 +137,69 @@ def clear_compiled(model: Any = None) -> None:
 # --------------------------------------------------------------------------- XLA or graph
 
 
+#: Keras' convolution layers (XLA:CPU differentiates convolutions slowly).
+CONVOLUTIONS: tuple[type, ...] = tuple(
+    getattr(keras.layers, name)
+    for name in (
+        "Conv1D",
+        "Conv2D",
+        "Conv3D",
+        "Conv1DTranspose",
+        "Conv2DTranspose",
+        "Conv3DTranspose",
+        "DepthwiseConv1D",
+        "DepthwiseConv2D",
+        "SeparableConv1D",
+        "SeparableConv2D",
+    )
+    if hasattr(keras.layers, name)
+)
+
+
+def _layers(model: keras.layers.Layer) -> list[keras.layers.Layer]:
+    """Every layer inside ``model``, nested models' layers included (public attributes only)."""
+    found = []
+    for layer in getattr(model, "layers", []):
+        found.append(layer)
+        found.extend(_layers(layer))
+    return found
+
+
+def is_convolution(layer: keras.layers.Layer) -> bool:
+    """A Keras convolution layer, or a layer whose class name says it convolves.
+
+    Example:
+        >>> import keras
+        >>> is_convolution(keras.layers.Conv2D(4, 3)), is_convolution(keras.layers.Dense(3))
+        (True, False)
+    """
+    return isinstance(layer, CONVOLUTIONS) or "conv" in type(layer).__name__.lower()
+
+
 def use_xla(model: keras.Model) -> bool:
     """Whether the attack functions of ``model`` are compiled with XLA.
 
-    XLA fuses the elementwise work around the matrix products (bias adds, the
-    maxout max and its gradient, the sign step): on 2 CPU cores FGSM on the
-    240-unit maxout MLP runs ~1.35x faster than in TensorFlow's graph runtime.
-    But XLA:CPU differentiates convolutions several times more slowly than
-    TensorFlow's oneDNN kernels (3x on a small MNIST conv net), so a model with
-    any convolution layer stays in the graph runtime. ``ADVKERAS_JIT_COMPILE=1``
-    or ``0`` overrides the choice.
+    The rule, from the FGSM matrix of ``make bench`` (``benchmarks/RESULTS.md``,
+    2 CPU cores, batches of 32, 100 and 500): XLA fuses the elementwise work
+    around the matrix products (bias adds, the maxout max and its gradient,
+    the sign step), so the maxout MLP runs up to ~1.6x faster than in
+    TensorFlow's graph runtime and a ReLU MLP about as fast; but XLA:CPU
+    differentiates convolutions 1.8-2.5x more slowly than TensorFlow's
+    oneDNN kernels, so a model with a convolution layer (:func:`is_convolution`,
+    nested models searched) stays in the graph runtime.
+    ``ADVKERAS_JIT_COMPILE=1`` or ``0`` overrides the choice.
 
     Example:
         >>> import keras
         >>> dense = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
-        >>> isinstance(use_xla(dense), bool)
-        True
+        >>> conv = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
+        >>> use_xla(dense), use_xla(conv)
+        (True, False)
     """
     env = os.environ.get(environment.JIT_COMPILE, "").strip()
     if env in ("0", "1"):
         return env == "1"
-    layers = model._flatten_layers(include_self=False, recursive=True)  # Keras' own walk
-    return not any("conv" in type(layer).__name__.lower() for layer in layers)
+    return not any(is_convolution(layer) for layer in _layers(model))
 
 
 class CompiledFunction:

@@ -179,8 +179,18 @@ def _linear_optimizer() -> keras.optimizers.Optimizer:
 
 
 #: fit_classifier arguments that are not settings: the model, the data, the
-#: optimizer and callbacks (keyed by their configs) and the printing.
-_NOT_SETTINGS = ("model", "x", "y", "validation_data", "optimizer", "callbacks", "verbose")
+#: optimizer and callbacks (keyed by their configs), the printing, and
+#: steps_per_execution (the same weights whatever its value; tests/test_training.py).
+_NOT_SETTINGS = (
+    "model",
+    "x",
+    "y",
+    "validation_data",
+    "optimizer",
+    "callbacks",
+    "verbose",
+    "steps_per_execution",
+)
 
 
 def _fit_settings(**fit: Any) -> dict[str, Any]:
