@@ -194,11 +194,26 @@ _NOT_SETTINGS = (
 )
 
 
+#: Settings that fit_classifier gained after the book's networks were keyed: a key
+#: names them only when they differ from their default (which is what ran before).
+_NAMED_WHEN_SET = ("norm", "layer")
+
+
 def _fit_settings(**fit: Any) -> dict[str, Any]:
-    """Every setting of :func:`advkeras.fitting.fit_classifier`, its defaults filled in."""
-    bound = inspect.signature(fitting.fit_classifier).bind_partial(**fit)
+    """Every setting of :func:`advkeras.fitting.fit_classifier`, its defaults filled in.
+
+    >>> "norm" in _fit_settings(epochs=1), _fit_settings(epochs=1, norm=2)["norm"]
+    (False, 2)
+    """
+    signature = inspect.signature(fitting.fit_classifier)
+    bound = signature.bind_partial(**fit)
     bound.apply_defaults()
-    return {k: v for k, v in bound.arguments.items() if k not in _NOT_SETTINGS}
+    return {
+        k: v
+        for k, v in bound.arguments.items()
+        if k not in _NOT_SETTINGS
+        and not (k in _NAMED_WHEN_SET and v == signature.parameters[k].default)
+    }
 
 
 def summary_line(name: str, history: dict[str, list[float]], seconds: float) -> str:
