@@ -616,8 +616,13 @@ def _maxout_fit(
     alpha: float,
     coef: float,
     patience: int | None,
+    **variant: Any,
 ) -> keras.Model:
-    """The pylearn2 recipe of :func:`maxout` on the data that ``data()`` returns."""
+    """The pylearn2 recipe of :func:`maxout` on the data that ``data()`` returns.
+
+    ``variant``: further :func:`~advkeras.fitting.fit_classifier` settings
+    (``norm``, ``layer``, ``monitor``) of the §6 variants.
+    """
 
     def build() -> keras.Model:
         return models.maxout_mlp(units, p.maxout_pieces, top=top, seed=seed)
@@ -643,6 +648,7 @@ def _maxout_fit(
         **({"alpha": alpha} if adversarial else {}),
         l1=("h0", coef) if coef else None,
         patience=patience,
+        **variant,
     )
 
 
