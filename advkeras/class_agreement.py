@@ -85,7 +85,7 @@ def _subset_words(wrong: Sequence[str]) -> str:
     if len(wrong) == 1:
         return f"the examples that {wrong[0]} misclassifies"
     names = ", ".join(wrong[:-1]) + f" and {wrong[-1]}"
-    return f"the examples that {names} all misclassify"
+    return f"the examples that {names} {'both' if len(wrong) == 2 else 'all'} misclassify"
 
 
 def agreement_on(

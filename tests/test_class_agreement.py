@@ -43,7 +43,10 @@ def test_agreement_on_subsets_against_direct_counts():
     assert row.agree == np.sum((preds["maxout"] == preds["softmax"]) & keep)
     assert row.rate == pytest.approx(row.agree / row.n)
     assert row.low <= row.rate <= row.high
-    assert row.subset == "the examples that maxout and softmax all misclassify"
+    assert row.subset == "the examples that maxout and softmax both misclassify"
+    three = ca.agreement_on(y, preds, "rbf", "softmax", wrong=("maxout", "rbf", "softmax"))
+    assert three.subset == "the examples that maxout, rbf and softmax all misclassify"
+    assert three.n <= row.n
     everything = ca.agreement_on(y, preds, "rbf", "softmax")
     assert everything.n == 2000 and everything.subset == "all examples"
     none = ca.agreement_on(y, {"a": y, "b": y}, "a", "b", wrong=("a",))
