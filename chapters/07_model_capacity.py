@@ -209,10 +209,14 @@ glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
 # \text{recall}(t) = \frac{\#\{\text{answered and correct}\}}{N}.
 # $$
 #
-# `model_capacity.precision_recall` traces both for $t$ from 0 to 1, on the clean test digits
+# `model_capacity.precision_recall` traces both for $t$ from 0 to 1 (log-spaced from
+# $10^{-4}$), on the clean test digits
 # and on each model's own FGSM examples.
 
 # %%
+# t = 0, then 200 thresholds spaced evenly on a log scale from 1e-4 to 1 (the RBF network's
+# confidences on adversarial digits are tiny)
+thresholds = np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 200)])
 curves = {}
 for name, model in [("RBF", rbf), ("softmax regression", softmax)]:
     x_adv = attacks_rbf["training cost, clipped"] if model is rbf else None
@@ -221,7 +225,7 @@ for name, model in [("RBF", rbf), ("softmax regression", softmax)]:
     for data, xs in [("clean", x_test), ("FGSM", x_adv)]:
         proba = evaluation.predict_proba(model, xs)
         curves[name, data] = model_capacity.precision_recall(
-            proba.max(axis=1), proba.argmax(axis=1) == y_test
+            proba.max(axis=1), proba.argmax(axis=1) == y_test, thresholds=thresholds
         )
 fig_pr = Figure(figsize=(11.0, 4.2), layout="constrained")
 axes = fig_pr.subplots(1, 2, sharey=True)
@@ -248,7 +252,6 @@ for key, value in pr_at.items():
     glue(f"ch7_pr_{slug}_precision", 100 * value["precision"], display=False)
     glue(f"ch7_pr_{slug}_recall", 100 * value["recall"], display=False)
     glue(f"ch7_pr_{slug}_coverage", 100 * value["coverage"], display=False)
-print({k: {m: round(v, 4) for m, v in d.items()} for k, d in pr_at.items()})
 
 # %% [markdown]
 # At $t = 0$ both models answer everything, and precision equals recall equals accuracy.
