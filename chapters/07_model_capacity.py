@@ -214,9 +214,9 @@ glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
 # and on each model's own FGSM examples.
 
 # %%
-# t = 0, then 200 thresholds spaced evenly on a log scale from 1e-4 to 1 (the RBF network's
-# confidences on adversarial digits are tiny)
-thresholds = np.concatenate([[0.0], np.geomspace(1e-4, 1.0, 200)])
+# t = 0 and 0.5, and 200 thresholds spaced evenly on a log scale from 1e-4 to 1 (the RBF
+# network's confidences on adversarial digits are tiny)
+thresholds = np.unique(np.concatenate([[0.0, 0.5], np.geomspace(1e-4, 1.0, 200)]))
 curves = {}
 for name, model in [("RBF", rbf), ("softmax regression", softmax)]:
     x_adv = attacks_rbf["training cost, clipped"] if model is rbf else None
