@@ -29,8 +29,11 @@ recipe                             paper                         epochs
 :func:`softmax_regression`         §4 C1, §8, App. A             ``epochs_linear``
 :func:`maxout`                     §4–§6, §9, App. A             ``epochs_maxout`` /
                                                                  ``epochs_adversarial``
+:func:`maxout_retrained`           §6 C13, C14                   as :func:`maxout`,
+                                                                 then the kept epochs
 :func:`logistic_3v7`               §5, Fig. 2                    ``epochs_linear``
 :func:`rbf`                        §7, §8, App. A                ``epochs_rbf``
+:func:`deep_rbf`                   §7 C23                        ``epochs_rbf``
 :func:`conv_maxout_cifar10`        §4 C3, App. A                 ``epochs_cifar``
 :func:`ensemble_members`           §9                            ``epochs_maxout``
 =================================  ============================  ======================
@@ -85,6 +88,7 @@ from advkeras.book.profiles import Profile, get_profile
 
 __all__ = [
     "conv_maxout_cifar10",
+    "deep_rbf",
     "describe",
     "kept_epoch",
     "ensemble_members",
@@ -261,7 +265,7 @@ def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any
     Args:
         recipe: the name of a recipe of this module that returns one network
             (``"maxout"``, ``"softmax_regression"``, ``"logistic_3v7"``,
-            ``"rbf"``, ``"conv_maxout_cifar10"``).
+            ``"rbf"``, ``"deep_rbf"``, ``"conv_maxout_cifar10"``).
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
         **kwargs: the recipe's other arguments.
 
@@ -271,7 +275,14 @@ def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any
     >>> spec["name"], spec["fit"]["epochs"]
     ('maxout32-fgsm', 1)
     """
-    recipes = ("maxout", "softmax_regression", "logistic_3v7", "rbf", "conv_maxout_cifar10")
+    recipes = (
+        "maxout",
+        "softmax_regression",
+        "logistic_3v7",
+        "rbf",
+        "deep_rbf",
+        "conv_maxout_cifar10",
+    )
     recipe = check_choice(recipe, recipes, "recipe")
     token = _SPEC_ONLY.set(True)
     try:
