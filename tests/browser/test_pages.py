@@ -10,7 +10,8 @@ host unresolvable, as on a machine without internet. On each page:
 - MathJax has typeset every equation: each ``.math`` element holds an ``mjx-container``, no
   ``mjx-merror``, and no raw ``\\(`` or ``\\[`` is left in the text outside code;
 - a chapter page has its "Paper vs this book" table with the columns that
-  ``advkeras.book.reporting.claims_table`` writes;
+  ``advkeras.book.reporting.claims_table`` writes, and download links to its ``.ipynb`` and
+  its jupytext ``.py``;
 - the console has no error, and the page requested nothing from another host;
 - every link to the book itself resolves: the file exists and so does the ``#anchor``.
 
@@ -251,6 +252,11 @@ def test_page(page: str, server: str, driver: webdriver.Chrome) -> None:
             problems.append(f"no '{TABLE_HEADING}' heading")
         elif columns != table_columns():
             problems.append(f"'{TABLE_HEADING}' table columns {columns}, not {table_columns()}")
+        hrefs = driver.execute_script(LINKS)
+        for suffix in (".ipynb", ".py"):
+            wanted = urllib.parse.urljoin(server, f"_sources/{page}{suffix}")
+            if wanted not in hrefs:
+                problems.append(f"no download link to {wanted}")
 
     # The browser asks every server for /favicon.ico on its own; the book declares none.
     errors = [
