@@ -10,8 +10,8 @@ host unresolvable, as on a machine without internet. On each page:
 - MathJax has typeset every equation: each ``.math`` element holds an ``mjx-container``, no
   ``mjx-merror``, and no raw ``\\(`` or ``\\[`` is left in the text outside code;
 - a chapter page has its "Paper vs this book" table with the columns that
-  ``advkeras.book.reporting.claims_table`` writes, and download links to its ``.ipynb`` and
-  its jupytext ``.py``;
+  ``advkeras.book.reporting.claims_table`` writes, a Colab launch link, and download links to
+  its ``.ipynb`` and its jupytext ``.py``;
 - the console has no error, and the page requested nothing from another host;
 - every link to the book itself resolves: the file exists and so does the ``#anchor``.
 
@@ -39,6 +39,7 @@ ROOT = Path(__file__).resolve().parents[2]
 HTML = ROOT / "_build" / "html"
 SCREENSHOTS = ROOT / "_build" / "screenshots"
 TABLE_HEADING = "Paper vs this book"
+COLAB = "https://colab.research.google.com/github/"
 MAX_SCREENSHOT_HEIGHT = 16000  # Chromium's limit for one capture is 16384 pixels
 
 CHROMIUM = shutil.which("chromium") or shutil.which("chromium-browser")
@@ -128,9 +129,13 @@ def driver() -> Iterator[webdriver.Chrome]:
 # script is deferred, so its startup object may appear a moment after the page's load event.
 WAIT_FOR_MATHJAX = """
 const done = arguments[arguments.length - 1];
-if (!document.querySelectorAll('.math').length) { done('none'); return; }
 const start = Date.now();
 (function poll() {
+  if (document.readyState !== 'complete') { setTimeout(poll, 50); return; }
+  if (!document.querySelector('script[src*="mathjax"]')) {
+    done(document.querySelectorAll('.math').length ? 'no MathJax script' : 'none');
+    return;
+  }
   const mj = window.MathJax;
   if (mj && mj.startup && mj.startup.promise) {
     mj.startup.promise.then(() => done('typeset'), (e) => done('error: ' + e));
@@ -223,6 +228,9 @@ def test_page(page: str, server: str, driver: webdriver.Chrome) -> None:
     driver.get_log("browser")  # drop what earlier pages left
     driver.get_log("performance")
     driver.get(url)
+    assert driver.current_url.split("#")[0] == url, (
+        f"{page}: the browser is at {driver.current_url}"
+    )
     problems = []
 
     typeset = driver.execute_async_script(WAIT_FOR_MATHJAX)
@@ -253,6 +261,8 @@ def test_page(page: str, server: str, driver: webdriver.Chrome) -> None:
         elif columns != table_columns():
             problems.append(f"'{TABLE_HEADING}' table columns {columns}, not {table_columns()}")
         hrefs = driver.execute_script(LINKS)
+        if not any(href.startswith(COLAB) for href in hrefs):
+            problems.append(f"no Colab launch link ({COLAB}...)")
         for suffix in (".ipynb", ".py"):
             wanted = urllib.parse.urljoin(server, f"_sources/{page}{suffix}")
             if wanted not in hrefs:
