@@ -342,7 +342,7 @@ class AdversarialModel(keras.Model):
             global seed, see ``keras.utils.set_random_seed``).
         norm: the norm of the FGSM step: ``np.inf`` (default, also ``"inf"``;
             η = ε·sign(g), the paper's) or ``2`` (η = ε·g/‖g‖₂ per example);
-            ``1`` puts ε on the largest |gᵢ|. The noise controls are max-norm
+            ``1`` puts ε on the largest ``|gᵢ|``. The noise controls are max-norm
             whatever ``norm`` says.
         targeted: ``False`` (default): η raises the cost of the true label.
             Otherwise η lowers the cost of a target class, η = −ε·sign(∇J(x, t)),
