@@ -657,7 +657,7 @@ class RBF(keras.layers.Layer):
 
     @property
     def beta(self) -> Any:
-        """The precisions β = exp(log_beta): shape ``(units,)``, or ``(units, in)`` per dimension."""
+        """The precisions β = exp(log_beta), of shape ``(units,)``, or ``(units, in)`` per dimension."""
         return ops.exp(self.log_beta)
 
     def squared_distances(self, inputs: Any) -> Any:
