@@ -52,7 +52,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
+ADVKERAS_REV = "509e0f3b7aea801865162f285304308c4ad8c29f"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:

@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
+ADVKERAS_REV = "509e0f3b7aea801865162f285304308c4ad8c29f"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -415,7 +415,7 @@ fig.tight_layout()
 # panel sorts the pixels by their share $\epsilon|w_i|$ of the shift $\epsilon\|w\|_1$.
 # The ten most important pixels carry only {glue:text}`ch3_top10:.1f` % of it, and half of
 # it takes {glue:text}`ch3_half_pixels` pixels. This is the paper's "many infinitesimal
-# changes", made visible.
+# changes" adding up, made visible, though at this size each change is not infinitesimal.
 #
 # ## Softmax regression follows the same argument
 #
