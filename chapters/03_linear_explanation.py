@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "509e0f3b7aea801865162f285304308c4ad8c29f"
+ADVKERAS_REV = "de5facc413a067c6222b7ad86f53b8ba228df394"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
