@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -632,6 +632,77 @@ def linearity_plot(
     ax.set_xlabel(r"$\epsilon$ (step along sign $\nabla_x J$, not clipped)")
     ax.set_ylabel("mean cross-entropy cost J")
     ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return _figure_of(ax)
+
+
+def curves(
+    x: Any,
+    series: Mapping[str, Any],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    ylim: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.0, 3.6),
+) -> Figure:
+    """Several named curves over one x axis, with a legend, labelled axes and a title.
+
+    The shape of most of the book's line plots: an exact or theoretical curve
+    against measured points (chapter 3's closed forms against FGSM).
+
+    Args:
+        x: the x values, shape (P,).
+        series: legend label → y values of shape (P,) (NaN leaves a gap).
+        xlabel, ylabel: the axis labels (words, with units).
+        title: the title, or ``None``.
+        styles: optional legend label → keyword arguments of ``Axes.plot``
+            (default: markers ``"o"`` and a line).
+        logx, logy: logarithmic axes.
+        ylim: limits of the y axis.
+        ax: draw into this axes instead of a new figure.
+        figsize: size of a new figure in inches.
+
+    Returns:
+        The figure.
+
+    Example:
+
+    >>> fig = curves([1, 2, 3], {"exact": [1, 4, 9], "measured": [1, 4, 9.1]},
+    ...              xlabel="n", ylabel="y", styles={"exact": {"linestyle": ":"}})
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['exact', 'measured']
+    """
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.ndim != 1 or xs.size == 0:
+        raise invalid("x", "a non-empty 1-D sequence of numbers", f"shape {xs.shape}")
+    if not isinstance(series, Mapping) or not series:
+        raise invalid("series", "a non-empty mapping label -> values", series)
+    styles = dict(styles or {})
+    unknown = sorted(set(styles) - set(series))
+    if unknown:
+        raise invalid("styles", "keys that are labels in `series`", unknown)
+    if ax is None:
+        ax = _new_axes(figsize, figsize)
+    for label, values in series.items():
+        ys = np.asarray(values, dtype=np.float64)
+        if ys.shape != xs.shape:
+            raise invalid(f"series[{label!r}]", f"shape {xs.shape} to match x", f"shape {ys.shape}")
+        style = {"marker": "o", **styles.get(label, {})}
+        ax.plot(xs, ys, label=str(label), **style)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title is not None:
+        ax.set_title(title)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.legend(fontsize=8)
     return _figure_of(ax)
 

@@ -59,10 +59,11 @@ print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from myst_nb import glue
 from scipy.stats import norm
 
-from advkeras import attacks, datasets, models, training
+from advkeras import attacks, datasets, models, plotting, training
 from advkeras.book import experiments, profiles, reporting
 
 profile = profiles.get_profile()
@@ -180,17 +181,22 @@ glue("ch3_spread_slope", spread_slope, display=False)
 glue("ch3_change_small", float(rows[0, 2]), display=False)
 glue("ch3_change_large", float(rows[-1, 2]), display=False)
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-left.loglog(rows[:, 0], rows[:, 1], "-", color="0.6", label=r"$\epsilon m n$ (§3)")
-left.loglog(rows[:, 0], rows[:, 2], "o", label=r"measured $|\Delta z|$ under FGSM")
-left.loglog(rows[:, 0], rows[:, 3], "s--", label=r"spread of $z$ over inputs (std)")
-left.set(xlabel="input dimension n", ylabel="activation", title=r"$\epsilon = 1/255$, $m = 0.1$")
-left.legend(fontsize=8)
-right.loglog(rows[:, 0], rows[:, 4], "o-", label=r"$\|\eta\|_\infty$")
-right.loglog(rows[:, 0], rows[:, 5], "s-", label=r"$\|\eta\|_2$")
-right.set(xlabel="input dimension n", ylabel="size of the perturbation")
-right.legend(fontsize=8)
-fig.tight_layout()
+fig = Figure(figsize=(10, 3.6), layout="constrained")
+left, right = fig.subplots(1, 2)
+plotting.curves(
+    rows[:, 0],
+    {r"$\epsilon m n$ (§3)": rows[:, 1], r"measured $|\Delta z|$ under FGSM": rows[:, 2],
+     r"spread of $z$ over inputs (std)": rows[:, 3]},
+    styles={r"$\epsilon m n$ (§3)": {"color": "0.6", "marker": ""},
+            r"spread of $z$ over inputs (std)": {"marker": "s", "linestyle": "--"}},
+    xlabel="input dimension n", ylabel="activation", title=r"$\epsilon = 1/255$, $m = 0.1$",
+    logx=True, logy=True, ax=left,
+)  # fmt: skip
+plotting.curves(
+    rows[:, 0], {r"$\|\eta\|_\infty$": rows[:, 4], r"$\|\eta\|_2$": rows[:, 5]},
+    xlabel="input dimension n", ylabel="size of the perturbation",
+    title="the perturbation: max-norm fixed, L2 grows", logx=True, logy=True, ax=right,
+)  # fmt: skip
 
 # %% [markdown]
 # The measured change of the activation equals $\epsilon m n$: at every $n$ the two agree to
@@ -338,15 +344,17 @@ glue("ch3_lr_free_mid", 100 * float(np.interp(8, grey, free.error)), display=Fal
 glue("ch3_lr_boxed_paper", 100 * float(boxed.error[-1]), display=False)
 glue("ch3_lr_free_paper", 100 * float(free.error[-1]), display=False)
 
-fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.plot(
-    grey, 100 * np.array(exact), "-", color="0.6", lw=4, label=r"exact: $\epsilon^\star < \epsilon$"
-)
-ax.plot(grey, 100 * free.error, "o", label="FGSM, no clipping")
-ax.plot(grey, 100 * boxed.error, "s", label="FGSM, clipped to [0, 1]")
-ax.set(xlabel="ε (grey levels of 1/255)", ylabel="error on 3s and 7s (%)", ylim=(0, 100))
-ax.legend(fontsize=8)
-fig.tight_layout()
+exact_label = r"exact: $\epsilon^\star < \epsilon$"
+plotting.curves(
+    grey,
+    {exact_label: 100 * np.array(exact), "FGSM, no clipping": 100 * free.error,
+     "FGSM, clipped to [0, 1]": 100 * boxed.error},
+    styles={exact_label: {"color": "0.6", "linewidth": 4, "marker": ""},
+            "FGSM, no clipping": {"linestyle": ""},
+            "FGSM, clipped to [0, 1]": {"marker": "s", "linestyle": ""}},
+    xlabel="ε (grey levels of 1/255)", ylabel="error on 3s and 7s (%)", ylim=(0, 100),
+    title="logistic regression, 3 vs 7: closed form and FGSM",
+)  # fmt: skip
 
 # %% [markdown]
 # Unclipped FGSM and the closed form agree to {glue:text}`ch3_lr_gap:.2f` percentage points
@@ -460,13 +468,13 @@ sm_exact = [np.mean(~sm_correct | (sm_eps_star < k / 255)) for k in grey]
 glue("ch3_sm_fgsm_mid", 100 * float(np.interp(8, grey, sm_free.error)), display=False)
 glue("ch3_sm_exact_mid", 100 * float(np.interp(8, grey, sm_exact)), display=False)
 
-fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.plot(grey, 100 * np.array(sm_exact), "-", color="0.6", lw=4, label="exact worst case")
-ax.plot(grey, 100 * sm_free.error, "o", label="FGSM, no clipping")
-ax.set(xlabel="ε (grey levels of 1/255)", ylabel="MNIST test error (%)", ylim=(0, 100))
-ax.set_title("softmax regression")
-ax.legend(fontsize=8)
-fig.tight_layout()
+plotting.curves(
+    grey, {"exact worst case": 100 * np.array(sm_exact), "FGSM, no clipping": 100 * sm_free.error},
+    styles={"exact worst case": {"color": "0.6", "linewidth": 4, "marker": ""},
+            "FGSM, no clipping": {"linestyle": ""}},
+    xlabel="ε (grey levels of 1/255)", ylabel="MNIST test error (%)", ylim=(0, 100),
+    title="softmax regression: exact worst case and FGSM",
+)  # fmt: skip
 
 # %% [markdown]
 # Every logit difference moves by exactly $\epsilon\|w_k - w_y\|_1$ (measured over

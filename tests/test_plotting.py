@@ -301,3 +301,38 @@ def test_linearity_plot_draws_cost_and_tangent_in_one_colour():
     assert cost.get_color() == tangent.get_color()
     with pytest.raises(ValueError, match="`linear`"):
         plotting.linearity_plot([0, 0.1], [0.1, 0.2], [0.1])
+
+
+def test_curves_draws_each_series_with_its_style_and_labels():
+    fig = plotting.curves(
+        [0, 4, 8],
+        {"exact": [0.0, 50.0, 100.0], "FGSM": [0.0, 49.0, np.nan]},
+        xlabel="ε (grey levels)",
+        ylabel="error (%)",
+        title="logistic regression",
+        styles={"exact": {"color": "0.6", "linewidth": 4, "marker": ""}},
+        logx=False,
+        ylim=(0, 100),
+    )
+    ax = fig.axes[0]
+    exact, measured = ax.lines
+    assert exact.get_label() == "exact" and exact.get_linewidth() == 4
+    assert measured.get_marker() == "o"
+    np.testing.assert_allclose(measured.get_ydata()[:2], [0.0, 49.0])
+    assert ax.get_xlabel() == "ε (grey levels)" and ax.get_title() == "logistic regression"
+    assert ax.get_ylim() == (0.0, 100.0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact", "FGSM"]
+
+
+@pytest.mark.parametrize(
+    ("x", "series", "styles", "argument"),
+    [
+        ([], {"a": []}, None, "x"),
+        ([0, 1], {}, None, "series"),
+        ([0, 1], {"a": [1, 2, 3]}, None, r"series\['a'\]"),
+        ([0, 1], {"a": [1, 2]}, {"b": {}}, "styles"),
+    ],
+)
+def test_curves_rejects_bad_input(x, series, styles, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        plotting.curves(x, series, xlabel="x", ylabel="y", styles=styles)
