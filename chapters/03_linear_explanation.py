@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "21ab91127aa42e6f45373d6c9afa87d6914872a2"
+ADVKERAS_REV = "4267998370dc3d1a3597f251d275f0844d243751"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -188,7 +188,8 @@ plotting.curves(
     rows[:, 0],
     {r"$\epsilon m n$ (§3)": rows[:, 1], r"measured $|\Delta z|$ under FGSM": rows[:, 2],
      r"spread of $z$ over inputs (std)": rows[:, 3]},
-    styles={r"$\epsilon m n$ (§3)": {"color": "0.6", "marker": ""},
+    styles={r"$\epsilon m n$ (§3)": {"color": "0.6", "linewidth": 4, "marker": ""},
+            r"measured $|\Delta z|$ under FGSM": {"linestyle": ""},
             r"spread of $z$ over inputs (std)": {"marker": "s", "linestyle": "--"}},
     xlabel="input dimension n", ylabel="activation", title=r"$\epsilon = 1/255$, $m = 0.1$",
     logx=True, logy=True, ax=left,
