@@ -65,7 +65,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "4267998370dc3d1a3597f251d275f0844d243751"
+ADVKERAS_REV = "3db4a7e7671a7491a2aabaaa364a816660815dc6"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
