@@ -31,7 +31,23 @@ from advkeras import environment
 from advkeras._files import atomic_write_text
 from advkeras.book.profiles import Profile, get_profile
 
-VERDICTS = ("reproduced", "close", "not reproduced", "not run", "qualitative")
+VERDICTS = (
+    "reproduced",
+    "close",
+    "partly reproduced",
+    "not reproduced",
+    "not run",
+    "qualitative",
+    "identity",
+    "shown",
+)
+"""The verdicts a claim can get. ``reproduced``, ``close`` and ``not reproduced`` grade a
+measured claim against the paper's number and tolerance; ``partly reproduced`` is the
+paper's outcome reached by another route or failure mode (say which in the note);
+``qualitative`` is a claim without a number, graded by a stated rule; ``identity`` is an
+equation checked numerically (it holds by algebra, so it cannot fail except by rounding
+or a bug); ``shown`` is a fact about the data or a statement the chapter demonstrates
+rather than measures. Only ``reproduced`` counts as a reproduction."""
 
 
 def verdict(
@@ -41,7 +57,13 @@ def verdict(
 
     ``reproduced`` when ``|ours − paper| <= tolerance``, ``close`` within
     ``close_factor`` × tolerance, else ``not reproduced``; ``not run`` when we
-    have no number, ``qualitative`` when the paper gives none.
+    have no number, ``qualitative`` when the paper gives none. The other words of
+    :data:`VERDICTS` are given by hand (``Claim(..., verdict="identity")``).
+
+    Example:
+
+    >>> verdict(89.4, 90.6, 2.0), verdict(89.4, 82.1, 2.0), verdict(None, 1.0, 2.0)
+    ('reproduced', 'not reproduced', 'qualitative')
     """
     if ours is None or (isinstance(ours, float) and math.isnan(ours)):
         return "not run"
