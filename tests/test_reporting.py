@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 import pytest
 
 from advkeras.book import profiles, reporting
@@ -29,3 +31,16 @@ def test_computed_verdicts_never_use_the_hand_given_words():
 def test_unknown_verdict_names_the_argument_and_the_allowed_words():
     with pytest.raises(ValueError, match="`verdict`.*identity.*shown"):
         reporting.Claim("C8", "s", "m", 5.0, 88.6, verdict="partly")
+
+
+def test_results_files_are_strict_json(tmp_path):
+    """A NaN or infinite value is written as null, so strict JSON parsers read the file."""
+    path = reporting.save_results(
+        "ch",
+        [],
+        extra={"precision": float("nan"), "curve": [1.0, float("inf")]},
+        directory=tmp_path,
+    )
+    text = path.read_text()
+    assert "NaN" not in text and "Infinity" not in text
+    assert json.loads(text)["extra"] == {"precision": None, "curve": [1.0, None]}

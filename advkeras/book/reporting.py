@@ -188,8 +188,23 @@ def save_results(
         "claims": {c.id: {**asdict(c), "profile": profile.name} for c in claims},
         "extra": extra or {},
     }
-    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    text = json.dumps(_strict(record), indent=1, sort_keys=True, allow_nan=False) + "\n"
     return atomic_write_text(out_dir / f"{chapter}.json", text)
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with every non-finite float as None: the results files are strict JSON.
+
+    >>> _strict({"a": [1.0, float("nan")], "b": (float("inf"), 2)})
+    {'a': [1.0, None], 'b': [None, 2]}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
 
 
 def load_results(directory: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:
