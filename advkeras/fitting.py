@@ -79,6 +79,7 @@ def fit_classifier(
     steps_per_execution: int = STEPS_PER_EXECUTION,
     norm: str | int | float = "inf",
     layer: str | None = None,
+    differentiable: bool = False,
 ) -> keras.Model:
     """Train a classifier cleanly, adversarially (§6) or with a noise control.
 
@@ -137,6 +138,9 @@ def fit_classifier(
             :class:`~advkeras.training.AdversarialModel`.
         layer: ``None`` (perturb the input) or the name of a hidden layer whose
             activations FGSM perturbs instead (§6; never the last hidden layer).
+        differentiable: let the weights' gradient flow through η (with
+            ``norm=2``: the differentiable adversary of §6); see
+            :class:`~advkeras.training.AdversarialModel`.
 
     Returns:
         The trained *base* model, with ``advkeras_history``: the fit history
@@ -200,6 +204,7 @@ def fit_classifier(
         seed=int(seed),
         norm=norm,
         layer=layer,
+        differentiable=differentiable,
     )
     cbs = list(callbacks or [])
     if optimizer is None:
