@@ -61,12 +61,14 @@ class Agreement:
     """How often models ``a`` and ``b`` predict the same class on a subset of examples.
 
     Attributes:
-        a, b: the two models' names.
+        a: the first model's name.
+        b: the second model's name.
         subset: the subset in words.
         n: the subset's size.
         agree: on how many of them ``a`` and ``b`` predict the same class.
         rate: ``agree / n`` (NaN for an empty subset).
-        low, high: the 95 % Wilson interval of ``rate``.
+        low: the lower end of the 95 % Wilson interval of ``rate``.
+        high: its upper end.
     """
 
     a: str

@@ -11,7 +11,8 @@ host unresolvable, as on a machine without internet. On each page:
   ``mjx-merror``, and no raw ``\\(`` or ``\\[`` is left in the text outside code;
 - a chapter page has its "Paper vs this book" table with the columns that
   ``advkeras.book.reporting.claims_table`` writes, a Colab launch link, and download links to
-  its ``.ipynb`` and its jupytext ``.py``;
+  its ``.ipynb`` and its jupytext ``.py``, and the "Run this chapter" box
+  (``book/_ext/run_this_chapter.py``);
 - the console has no error, and the page requested nothing from another host;
 - every link to the book itself resolves: the file exists and so does the ``#anchor``.
 
@@ -267,6 +268,12 @@ def test_page(page: str, server: str, driver: webdriver.Chrome) -> None:
             wanted = urllib.parse.urljoin(server, f"_sources/{page}{suffix}")
             if wanted not in hrefs:
                 problems.append(f"no download link to {wanted}")
+        box = driver.execute_script(
+            "const b = document.querySelector('.run-this-chapter');"
+            "return b ? b.innerText : null;"
+        )
+        if not box or "profile" not in box or "Colab" not in box:
+            problems.append("no 'Run this chapter' box naming the profile and Colab")
 
     # The browser asks every server for /favicon.ico on its own; the book declares none.
     errors = [
