@@ -269,8 +269,7 @@ def test_page(page: str, server: str, driver: webdriver.Chrome) -> None:
             if wanted not in hrefs:
                 problems.append(f"no download link to {wanted}")
         box = driver.execute_script(
-            "const b = document.querySelector('.run-this-chapter');"
-            "return b ? b.innerText : null;"
+            "const b = document.querySelector('.run-this-chapter');return b ? b.innerText : null;"
         )
         if not box or "profile" not in box or "Colab" not in box:
             problems.append("no 'Run this chapter' box naming the profile and Colab")
