@@ -90,6 +90,7 @@ __all__ = [
     "ensemble_members",
     "logistic_3v7",
     "maxout",
+    "maxout_adversary",
     "mnist",
     "rbf",
     "recipe_spec",
@@ -255,7 +256,14 @@ def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any
     >>> spec["name"], spec["fit"]["epochs"]
     ('maxout32-fgsm', 1)
     """
-    recipes = ("maxout", "softmax_regression", "logistic_3v7", "rbf", "conv_maxout_cifar10")
+    recipes = (
+        "maxout",
+        "softmax_regression",
+        "logistic_3v7",
+        "rbf",
+        "conv_maxout_cifar10",
+        "maxout_adversary",
+    )
     recipe = check_choice(recipe, recipes, "recipe")
     token = _SPEC_ONLY.set(True)
     try:
@@ -795,3 +803,106 @@ def conv_maxout_cifar10(
         batch_size=CIFAR_BATCH,
         eps=0.0,
     )
+
+
+# --------------------------------------------------------------------------- §6 adversary variants
+
+
+def maxout_adversary(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    adversary: str,
+    eps: float | None = None,
+    epochs: int | None = None,
+) -> keras.Model:
+    """The maxout network of :func:`maxout` trained against another adversary (§6, C20, C21).
+
+    Trained with :func:`advkeras.adversary_variants.fit_adversary` on
+    J̃ = αJ(x) + (1 − α)J(x + η), α = .5, the original SGD recipe, for
+    ``epochs`` (default ``profile.epochs_variant``), with the clean validation
+    error as the early-stopping monitor (``profile.patience``):
+
+    - ``adversary="scaled_gradient"``: η = ε·∇ₓJ/‖∇ₓJ‖₂, the gradient
+      without its sign (C20's differentiable adversary); ``eps`` defaults to
+      .25·√784 = 7, the L2 length of the FGSM step;
+    - ``adversary="hidden_h0"``: η = ε·sign(∇_h J) added to the activations
+      of the first maxout layer ``"h0"`` (C21); ``eps`` defaults to .25.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0.
+        adversary: ``"scaled_gradient"`` or ``"hidden_h0"``.
+        eps: the size of η (see above); ``None`` for the default.
+        epochs: the epoch budget; ``None``: ``profile.epochs_variant``.
+
+    Returns:
+        The trained base classifier with ``advkeras_history``.
+
+    Example:
+
+    >>> spec = recipe_spec("maxout_adversary", "smoke", adversary="hidden_h0")
+    >>> spec["name"], spec["fit"]["layer"], spec["fit"]["norm"]
+    ('maxout32-hidden_h0', 'h0', 'inf')
+    """
+    from advkeras import adversary_variants
+
+    p, seed = _profile(profile), _seed(seed)
+    adversary = check_choice(adversary, ("scaled_gradient", "hidden_h0"), "adversary")
+    if eps is None:
+        eps = (
+            adversary_variants.l2_radius_of_sign_step(MNIST_EPS, 784)
+            if adversary == "scaled_gradient"
+            else MNIST_EPS
+        )
+    eps = check_eps(eps)
+    epochs = check_positive_int(p.epochs_variant if epochs is None else epochs, "epochs")
+    norm, layer = (2, None) if adversary == "scaled_gradient" else ("inf", "h0")
+    name = f"maxout{p.maxout_units}-{adversary}"
+    keras.utils.set_random_seed(seed)
+    model = models.maxout_mlp(p.maxout_units, p.maxout_pieces, seed=seed)
+    optimizer = pylearn2.paper_sgd()
+    callbacks = (pylearn2.MomentumSchedule(),)
+    fit = {
+        "epochs": epochs,
+        "batch_size": p.batch_size,
+        "eps": eps,
+        "alpha": PAPER_ALPHA,
+        "norm": norm,
+        "layer": layer,
+        "patience": p.patience,
+        "monitor": "val_error",
+        "seed": seed,
+    }
+    spec = {
+        "name": name,
+        "recipe": "maxout_adversary",
+        "training_version": training.TRAINING_VERSION,
+        "profile": p.name,
+        "seed": seed,
+        "data": _mnist_sizes(p),
+        "model": keras_config(model),
+        "optimizer": keras_config(optimizer),
+        "callbacks": [keras_config(c) for c in callbacks],
+        "fit": fit,
+    }
+    if _SPEC_ONLY.get():
+        raise _Spec(spec)
+
+    def build_and_train() -> keras.Model:
+        s = mnist(p)
+        started = time.perf_counter()
+        with _quiet_tensorflow():
+            trained = adversary_variants.fit_adversary(
+                model,
+                s.x_train,
+                s.y_train,
+                validation_data=(s.x_val, s.y_val),
+                optimizer=optimizer,
+                callbacks=list(callbacks),
+                **fit,
+            )
+        print(summary_line(name, trained.advkeras_history, time.perf_counter() - started))
+        return trained
+
+    return cached_model(spec, build_and_train, install=networks.install)
