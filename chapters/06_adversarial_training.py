@@ -1,0 +1,769 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Adversarial training of deep networks
+#
+# > Linear models cannot resist adversarial perturbations; only networks with a hidden layer
+# > can, by the universal approximator theorem, represent a function that does. Whether
+# > training finds such a function is another matter, and a universal approximator is
+# > routinely trained without it learning to be robust. Training on a mixture of clean and
+# > adversarial examples regularises the network, and FGSM makes the adversarial examples
+# > cheap enough to generate continually, against the current weights, for every minibatch.
+# > With $\alpha = 0.5$ in all experiments, adversarial training of the maxout network cut
+# > its test error from 0.94 % to 0.84 % and its error on FGSM examples from 89.4 % to
+# > 17.9 %.
+#
+# (Section 6 of {cite}`goodfellow2015explaining`, paraphrased.) The objective is
+#
+# $$
+# \tilde J(\theta, x, y) \;=\; \alpha\, J(\theta, x, y)
+# \;+\; (1 - \alpha)\, J\big(\theta,\; x + \epsilon \operatorname{sign}(\nabla_x J(\theta, x, y)),\; y\big),
+# \qquad \alpha = 0.5,\ \epsilon = 0.25,
+# $$
+#
+# and the chapter measures what the section says about it: clean and FGSM error (claims
+# C11, C15), transfer between the two networks (C16), confidence on the mistakes (C17), the
+# first-layer weights (Fig. 3, C18), the noise controls (C19), a differentiable adversary
+# (C20) and a perturbed hidden layer (C21), and label leaking.
+
+# %%
+# Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
+# was executed with (to become "advkeras==<version>" once advkeras is released on PyPI), and
+# myst-nb for glue(). TensorFlow, Keras and NumPy are Colab's own and stay as they are. If pip
+# reports that it upgraded a package that was already imported, restart the session.
+import os
+import subprocess
+import sys
+
+ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
+ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
+override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
+if override or "google.colab" in sys.modules:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", override or ADVKERAS, "myst-nb"])
+if "google.colab" in sys.modules:  # the long-trained networks, hash-checked, instead of training
+    os.environ.setdefault(
+        "ADVKERAS_NETWORKS",
+        f"https://raw.githubusercontent.com/advkeras/advkeras/{ADVKERAS_REV}/networks",
+    )
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import advkeras
+
+print(f"Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, Keras {keras.__version__},")
+print(f"NumPy {np.__version__}, advkeras {advkeras.__version__}")
+gpus = tf.config.list_physical_devices("GPU")
+print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow runs on the CPU")
+
+# %%
+# %matplotlib inline
+import keras
+import numpy as np
+from IPython.display import Markdown, display
+from matplotlib.figure import Figure
+from myst_nb import glue
+
+from advkeras import attacks, evaluation, plotting, weights
+from advkeras.book import experiments, profiles, reporting
+
+profile = profiles.get_profile()
+print(profile.describe())
+keras.utils.set_random_seed(0)
+splits = experiments.mnist(profile)
+x_test, y_test = splits.x_test, splits.y_test
+eps, alpha, short = experiments.MNIST_EPS, experiments.PAPER_ALPHA, profile.epochs_variant
+glue("ch6_n_test", len(x_test), display=False)
+glue("ch6_short", short, display=False)
+
+# %% [markdown]
+# ## The two networks
+#
+# `experiments.maxout(profile)` is the naive 240-unit maxout network of chapters 4 and 5,
+# and `experiments.maxout(profile, adversarial=True)` the same architecture trained on
+# $\tilde J$. Both are the long-trained networks the book ships (under `book`; other
+# profiles train their own): up to {glue:text}`ch6_max_epochs` epochs, early stopping with
+# patience {glue:text}`ch6_patience` on the clean validation error (naive) and on the FGSM
+# validation error (adversarial, the paper's criterion for its large model). Chapter 5 used
+# them too; here they are loaded from the cache, not retrained.
+
+# %%
+naive = experiments.maxout(profile)
+robust = experiments.maxout(profile, adversarial=True)
+nets = {"naive": naive, "adversarial": robust}
+kept = {
+    "naive": experiments.kept_epoch(naive, profile),
+    "adversarial": experiments.kept_epoch(robust, profile, fgsm=True),
+}
+glue("ch6_max_epochs", profile.epochs_maxout, display=False)
+glue("ch6_patience", profile.patience if profile.patience else "none", display=False)
+for name, k in kept.items():
+    glue(f"ch6_{name}_epochs", k["epochs"], display=False)
+    glue(f"ch6_{name}_kept", k["kept"], display=False)
+    print(f"{name}: trained {k['epochs']} epochs, kept epoch {k['kept']} (monitor {k['monitor']})")
+
+# %% [markdown]
+# ## C11 and C15: clean and FGSM error
+#
+# The test error on the {glue:text}`ch6_n_test:,` test digits, and the error on their FGSM
+# versions at $\epsilon = 0.25$, crafted on the network itself with the true labels. The
+# paper's formula adds $\eta$ without clipping to $[0, 1]$ (chapter 4 argued that its numbers
+# fit unclipped examples); we report both.
+
+# %%
+results = {}
+for name, net in nets.items():
+    clean = evaluation.evaluate(net, x_test, y_test)
+    fgsm = evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None)
+    clipped = evaluation.attack_report(net, x_test, y_test, eps=eps)
+    results[name] = {
+        "clean": 100 * clean.error,
+        "fgsm": 100 * fgsm.error,
+        "fgsm_conf": 100 * fgsm.confidence_on_mistakes,
+        "fgsm_clipped": 100 * clipped.error,
+        "fgsm_clipped_conf": 100 * clipped.confidence_on_mistakes,
+    }
+    for key, value in results[name].items():
+        glue(f"ch6_{name}_{key}", value, display=False)
+pred = {name: evaluation.predict_labels(net, x_test) for name, net in nets.items()}
+only_naive = int(np.sum((pred["naive"] != y_test) & (pred["adversarial"] == y_test)))
+only_adv = int(np.sum((pred["naive"] == y_test) & (pred["adversarial"] != y_test)))
+glue("ch6_only_naive", only_naive, display=False)
+glue("ch6_only_adv", only_adv, display=False)
+rows = ["| network | epochs (kept) | test error | FGSM error | FGSM error, clipped |"]
+rows.append("|---|---|---|---|---|")
+for name, r in results.items():
+    rows.append(
+        f"| {name} | {kept[name]['epochs']} ({kept[name]['kept']}) | {r['clean']:.2f} % "
+        f"| {r['fgsm']:.1f} % | {r['fgsm_clipped']:.1f} % |"
+    )
+display(Markdown("\n".join(rows)))
+print(f"digits only the naive network gets wrong: {only_naive}; only the adversarial: {only_adv}")
+
+# %% [markdown]
+# How much of that is the seed? Chapter 5 trained both recipes for seeds
+# {glue:text}`ch6_seeds` with the short budget of {glue:text}`ch6_short` epochs (the
+# long-trained networks above have one seed each, and 300 epochs per seed is beyond the
+# book's budget). Those networks come from the cache; we measure them the same way.
+
+# %%
+spread = {}
+for label, adversarial in (("naive", False), ("adversarial", True)):
+    seeded = [
+        experiments.maxout(profile, seed=s, adversarial=adversarial, epochs=short)
+        for s in profile.seeds
+    ]
+    spread[label] = {
+        "clean": [100 * evaluation.error_rate(n, x_test, y_test) for n in seeded],
+        "fgsm": [
+            100 * evaluation.attack_report(n, x_test, y_test, eps=eps, clip=None).error
+            for n in seeded
+        ],
+    }
+rows = [
+    f"| recipe, {short} epochs | test error: each seed | range | FGSM error: each seed | range |"
+]
+rows.append("|---|---|---|---|---|")
+for label, r in spread.items():
+    for key, values in r.items():
+        glue(f"ch6_spread_{label}_{key}", max(values) - min(values), display=False)
+        glue(f"ch6_short_{label}_{key}", values[0], display=False)
+    rows.append(
+        f"| {label} | {', '.join(f'{v:.2f}' for v in r['clean'])} % "
+        f"| {max(r['clean']) - min(r['clean']):.2f} | {', '.join(f'{v:.1f}' for v in r['fgsm'])} % "
+        f"| {max(r['fgsm']) - min(r['fgsm']):.1f} |"
+    )
+glue("ch6_seeds", ", ".join(str(s) for s in profile.seeds), display=False)
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# The long-trained naive network errs on {glue:text}`ch6_naive_clean:.2f` % of the test
+# digits and the adversarially trained one on {glue:text}`ch6_adversarial_clean:.2f` %
+# (paper: 0.94 % and 0.84 %). The two disagree on few digits:
+# {glue:text}`ch6_only_naive` digits are misclassified by the naive network alone and
+# {glue:text}`ch6_only_adv` by the adversarial one alone, so the difference rests on
+# a handful of digits; the seeds of the short schedule move the clean error by up to
+# {glue:text}`ch6_spread_naive_clean:.2f` (naive) and
+# {glue:text}`ch6_spread_adversarial_clean:.2f` points (adversarial).
+#
+# On FGSM examples the naive network errs on {glue:text}`ch6_naive_fgsm:.1f` % and the
+# adversarially trained one on {glue:text}`ch6_adversarial_fgsm:.1f` % (paper: 89.4 % and
+# 17.9 %); across seeds of the short schedule the FGSM error moves by up to
+# {glue:text}`ch6_spread_naive_fgsm:.1f` and {glue:text}`ch6_spread_adversarial_fgsm:.1f`
+# points. Clipping the examples to $[0, 1]$ gives {glue:text}`ch6_naive_fgsm_clipped:.1f` %
+# and {glue:text}`ch6_adversarial_fgsm_clipped:.1f` %: {glue:text}`ch6_clip_story`.
+
+# %%
+delta_naive = results["naive"]["fgsm"] - results["naive"]["fgsm_clipped"]
+delta_adv = results["adversarial"]["fgsm"] - results["adversarial"]["fgsm_clipped"]
+glue(
+    "ch6_clip_story",
+    f"clipping changes the naive network's FGSM error by {-delta_naive:+.1f} points and the "
+    f"adversarial network's by {-delta_adv:+.1f} points",
+    display=False,
+)
+print(f"clipped minus unclipped: naive {-delta_naive:+.1f}, adversarial {-delta_adv:+.1f} points")
+
+# %% [markdown]
+# ## Learning curves
+#
+# Why stop on the adversarial validation error? The training records of the shipped
+# networks hold, per epoch, the clean validation error of both networks (the last 10,000
+# MNIST training images, dropout off) and, for the adversarially trained one, the
+# validation error on FGSM examples crafted against it (unclipped) and the FGSM error on
+# its training minibatches (dropout on). The naive network's record has no FGSM validation
+# error: its clean training did not compute one, and only the final weights were kept, so
+# that curve cannot be drawn after the fact. Vertical lines mark the kept epochs.
+
+# %%
+h_naive, h_adv = naive.advkeras_history, robust.advkeras_history
+fig_curves = Figure(figsize=(12.0, 4.2), layout="constrained")
+axes = fig_curves.subplots(1, 2)
+for name, h, colour in (("naive", h_naive, "C0"), ("adversarial", h_adv, "C1")):
+    epochs = np.arange(1, len(h["val_error"]) + 1)
+    axes[0].plot(epochs, 100 * np.array(h["val_error"]), color=colour, label=f"{name}")
+    axes[0].axvline(kept[name]["kept"], color=colour, linestyle=":")
+epochs = np.arange(1, len(h_adv["val_adv_error"]) + 1)
+axes[1].plot(epochs, 100 * np.array(h_adv["val_adv_error"]), color="C1", label="validation, FGSM")
+axes[1].plot(epochs, 100 * np.array(h_adv["adv_error"]), color="C3", label="training batches, FGSM")
+axes[1].axvline(kept["adversarial"]["kept"], color="C1", linestyle=":", label="kept epoch")
+axes[0].set(yscale="log", xlabel="epoch", ylabel="error (%)", title="clean validation error")
+axes[1].set(
+    yscale="log", xlabel="epoch", ylabel="error (%)", title="adversarially trained network, FGSM"
+)
+axes[0].legend(title="network (dotted: kept epoch)")
+axes[1].legend()
+display(fig_curves)
+
+# %%
+k_adv = kept["adversarial"]["kept"]
+val_adv = 100 * np.array(h_adv["val_adv_error"])
+val_clean_adv = 100 * np.array(h_adv["val_error"])
+curve = {
+    "adv_val_fgsm_kept": float(val_adv[k_adv - 1]),
+    "adv_val_fgsm_last": float(val_adv[-1]),
+    "adv_val_clean_kept": float(val_clean_adv[k_adv - 1]),
+    "adv_val_clean_best": float(val_clean_adv.min()),
+    "adv_val_clean_best_epoch": int(np.argmin(val_clean_adv)) + 1,
+    "adv_val_clean_last": float(val_clean_adv[-1]),
+    "adv_train_fgsm_kept": float(100 * h_adv["adv_error"][k_adv - 1]),
+    "adv_train_fgsm_last": float(100 * h_adv["adv_error"][-1]),
+}
+for key, value in curve.items():
+    glue(f"ch6_{key}", value, display=False)
+print(curve)
+
+# %% [markdown]
+# At its kept epoch, {glue:text}`ch6_adversarial_kept`, the adversarially trained network's
+# FGSM validation error is {glue:text}`ch6_adv_val_fgsm_kept:.2f` %; after
+# {glue:text}`ch6_adversarial_epochs` epochs it is {glue:text}`ch6_adv_val_fgsm_last:.2f` %,
+# while the FGSM error on its own training batches falls from
+# {glue:text}`ch6_adv_train_fgsm_kept:.2f` % to {glue:text}`ch6_adv_train_fgsm_last:.2f` %.
+# Its clean validation error is {glue:text}`ch6_adv_val_clean_kept:.2f` % at the kept epoch,
+# {glue:text}`ch6_adv_val_clean_last:.2f` % at the last one, and lowest,
+# {glue:text}`ch6_adv_val_clean_best:.2f` %, at epoch {glue:text}`ch6_adv_val_clean_best_epoch`.
+# {glue:text}`ch6_curve_story`
+
+# %%
+if curve["adv_val_fgsm_last"] > curve["adv_val_fgsm_kept"] + 0.5:
+    story = (
+        "The FGSM validation error turns upward long before the clean one stops improving: "
+        "the network keeps fitting its own training adversarial examples better while it gets "
+        "worse on fresh ones, which is why the paper stops on the adversarial error."
+    )
+else:
+    story = (
+        "Here the FGSM validation error does not rise by more than half a point after the "
+        "kept epoch, so these curves give no strong reason to prefer the adversarial monitor."
+    )
+glue("ch6_curve_story", story, display=False)
+
+# %% [markdown]
+# ## C16 and C17: transfer, and confidence on mistakes
+#
+# The paper crafts FGSM examples on one network and classifies them with the other:
+# examples from the naive network fool the adversarially trained one 19.6 % of the time,
+# and examples from the adversarially trained network fool the naive one 40.9 % of the time
+# (C16a/b). On its own FGSM examples the adversarially trained network is wrong with an
+# average confidence of 81.4 % (C17). `evaluation.transfer_matrix` crafts on each network
+# and classifies with each (unclipped, true labels).
+
+# %%
+transfer = evaluation.transfer_matrix(nets, x_test, y_test, eps=eps, clip=None)
+c16a = 100 * transfer.error_of("naive", "adversarial")
+c16b = 100 * transfer.error_of("adversarial", "naive")
+c17 = results["adversarial"]["fgsm_conf"]
+glue("ch6_c16a", c16a, display=False)
+glue("ch6_c16b", c16b, display=False)
+glue("ch6_c17", c17, display=False)
+display(
+    Markdown(
+        "Rows: network the examples are crafted on; columns: network classifying.\n\n"
+        + transfer.to_markdown()
+    )
+)
+
+# %% [markdown]
+# FGSM examples of the naive network fool the adversarially trained one on
+# {glue:text}`ch6_c16a:.1f` % of the test digits (paper: 19.6 %), and those of the
+# adversarially trained network fool the naive one on {glue:text}`ch6_c16b:.1f` % (paper:
+# 40.9 %). The adversarially trained network's mistakes on its own FGSM examples have an
+# average confidence of {glue:text}`ch6_c17:.1f` % (paper: 81.4 %); the naive network's,
+# {glue:text}`ch6_naive_fgsm_conf:.1f` %.
+#
+# ## Label leaking
+#
+# Chapter 4 introduced the question of which label the attack uses. FGSM with the true
+# label can leak it into the perturbation: an adversarially trained network may learn to
+# read the perturbation's pattern, and then be *more* accurate on the true-label attack
+# than on an attack that uses its own predictions. We attack both networks both ways.
+
+# %%
+leak = {}
+for name, net in nets.items():
+    x_pred = attacks.fgsm(net, x_test, None, eps=eps, clip=None)
+    leak[name] = {
+        "true": results[name]["fgsm"],
+        "pred": 100 * evaluation.error_rate(net, x_pred, y_test),
+    }
+    glue(f"ch6_{name}_leak_pred", leak[name]["pred"], display=False)
+    print(
+        f"{name:>12}: true labels {leak[name]['true']:.2f} %, own predictions {leak[name]['pred']:.2f} %"
+    )
+gap = leak["adversarial"]["pred"] - leak["adversarial"]["true"]
+glue("ch6_leak_gap", gap, display=False)
+glue(
+    "ch6_leak_story",
+    "the true labels do leak: the attack with the network's own predictions is stronger"
+    if gap > 0.5
+    else "no sign of label leaking at this scale: the two attacks differ by at most half a point"
+    if abs(gap) <= 0.5
+    else "the attack with the true labels is the stronger one, the opposite of leaking",
+    display=False,
+)
+
+# %% [markdown]
+# With its own predictions as labels the attack fools the adversarially trained network on
+# {glue:text}`ch6_adversarial_leak_pred:.2f` % of the digits, against
+# {glue:text}`ch6_adversarial_fgsm:.2f` % with the true labels (difference
+# {glue:text}`ch6_leak_gap:+.2f` points): {glue:text}`ch6_leak_story`. For the naive network
+# the two are {glue:text}`ch6_naive_leak_pred:.1f` % and {glue:text}`ch6_naive_fgsm:.1f` %.
+# The numbers of C15–C17 above use the true labels, as the paper does.
+#
+# ## Figure 3: the first-layer weights
+#
+# > The weights of the adversarially trained model are significantly more localized and
+# > interpretable.
+#
+# Each row is one maxout unit of the first layer `h0`, each column one of its five linear
+# pieces, drawn as a 28 × 28 image (white positive, black negative, each filter scaled by
+# its largest $|w|$). The units are the first five of 240, not chosen.
+
+# %%
+filters = {name: net.get_layer("h0").unit_filters() for name, net in nets.items()}
+fig3 = Figure(figsize=(11.0, 5.6), layout="constrained")
+ax3 = fig3.subplots(1, 2)
+for a, (name, f) in zip(ax3, filters.items(), strict=True):
+    plotting.weights_grid(f[:5], ax=a)
+    a.set_title(f"{name} network: units 1-5 (rows) x pieces (columns)")
+display(fig3)
+
+# %% [markdown]
+# "More localised" can be measured. For each of the 240 × 5 filters $w$,
+# `weights.effective_pixels` is the participation ratio $(\sum_i w_i^2)^2 / \sum_i w_i^4$,
+# the number of pixels its energy is spread over, and `weights.spatial_spread` the radius,
+# in pixels, of its energy $w_i^2$ around its centre in the image. Pixels that are 0 in
+# every training image give the naive network no gradient, so its weights there stay
+# near their initial values; we count both over all 784 pixels and over the pixels that
+# are nonzero in at least one training digit.
+
+# %%
+used = (splits.x_train > 0).any(axis=0)
+loc = {}
+for name, f in filters.items():
+    loc[name] = {
+        "pixels": float(np.median(weights.effective_pixels(f))),
+        "pixels_used": float(np.median(weights.effective_pixels(f, mask=used))),
+        "spread": float(np.median(weights.spatial_spread(f))),
+        "spread_used": float(np.median(weights.spatial_spread(f, mask=used))),
+    }
+    for key, value in loc[name].items():
+        glue(f"ch6_loc_{name}_{key}", value, display=False)
+glue("ch6_used_pixels", int(used.sum()), display=False)
+rows = [
+    "| network | effective pixels | ... on used pixels | spatial spread (px) | ... on used pixels |"
+]
+rows.append("|---|---|---|---|---|")
+for name, r in loc.items():
+    rows.append(
+        f"| {name} | {r['pixels']:.0f} | {r['pixels_used']:.0f} | {r['spread']:.1f} | {r['spread_used']:.1f} |"
+    )
+display(Markdown("Medians over the 1,200 filters of `h0`.\n\n" + "\n".join(rows)))
+c18_ok = all(
+    loc["adversarial"][k] < loc["naive"][k]
+    for k in ("pixels", "pixels_used", "spread", "spread_used")
+)
+glue(
+    "ch6_c18_story",
+    "more localised by both measures" if c18_ok else "not more localised by every measure",
+    display=False,
+)
+
+# %% [markdown]
+# Over the {glue:text}`ch6_used_pixels` pixels that some training digit uses, the median
+# filter of the naive network spreads its energy over {glue:text}`ch6_loc_naive_pixels_used:.0f`
+# pixels with a spatial spread of {glue:text}`ch6_loc_naive_spread_used:.1f` pixels; the
+# adversarially trained network's, over {glue:text}`ch6_loc_adversarial_pixels_used:.0f`
+# pixels and {glue:text}`ch6_loc_adversarial_spread_used:.1f` pixels. Over all 784 pixels
+# the figures are {glue:text}`ch6_loc_naive_pixels:.0f` and
+# {glue:text}`ch6_loc_adversarial_pixels:.0f` pixels, spreads
+# {glue:text}`ch6_loc_naive_spread:.1f` and {glue:text}`ch6_loc_adversarial_spread:.1f`.
+# The adversarially trained filters are {glue:text}`ch6_c18_story`.
+
+# %% [markdown]
+# ## C19: training on noise instead of adversarial examples
+#
+# Is it the adversarial direction that helps, or any perturbation of that size? The paper
+# trained the same network with $\tilde J$ but $\eta$ drawn at random: $\pm\epsilon$ per pixel
+# with random signs, or uniform in $(-\epsilon, \epsilon)$. On FGSM examples these networks
+# erred on 86.2 % (confidence 97.3 %) and 90.4 % (97.8 %) of the digits. We train both
+# controls with the short budget of {glue:text}`ch6_short` epochs (seed 0, early stopping on
+# the clean validation error) and compare them with the naive and adversarially trained
+# networks of the same budget and seed, from the spread above. The paper's networks were
+# trained much longer, so the comparison that counts here is within the budget.
+
+# %%
+controls = {
+    f"naive, {short} epochs": experiments.maxout(profile, epochs=short),
+    "sign noise ±ε": experiments.maxout(
+        profile, adversarial=True, perturbation="sign_noise", epochs=short
+    ),
+    "uniform noise U(−ε, ε)": experiments.maxout(
+        profile, adversarial=True, perturbation="uniform_noise", epochs=short
+    ),
+    f"adversarial, {short} epochs": experiments.maxout(profile, adversarial=True, epochs=short),
+}
+noise = {}
+rows = ["| training, short budget | test error | FGSM error | confidence on FGSM mistakes |"]
+rows.append("|---|---|---|---|")
+for (name, net), slug in zip(controls.items(), ["naive", "sign", "uniform", "adv"], strict=True):
+    report = evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None)
+    r = noise[slug] = {
+        "clean": 100 * evaluation.error_rate(net, x_test, y_test),
+        "fgsm": 100 * report.error,
+        "conf": 100 * report.confidence_on_mistakes,
+    }
+    for key, value in r.items():
+        glue(f"ch6_noise_{slug}_{key}", value, display=False)
+    rows.append(f"| {name} | {r['clean']:.2f} % | {r['fgsm']:.1f} % | {r['conf']:.1f} % |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# Trained on sign noise, the network errs on {glue:text}`ch6_noise_sign_fgsm:.1f` % of the
+# FGSM digits with confidence {glue:text}`ch6_noise_sign_conf:.1f` % (paper: 86.2 % /
+# 97.3 %); trained on uniform noise, on {glue:text}`ch6_noise_uniform_fgsm:.1f` % with
+# confidence {glue:text}`ch6_noise_uniform_conf:.1f` % (paper: 90.4 % / 97.8 %). The naive
+# network of the same budget errs on {glue:text}`ch6_noise_naive_fgsm:.1f` % and the
+# adversarially trained one on {glue:text}`ch6_noise_adv_fgsm:.1f` %. {glue:text}`ch6_noise_story`
+# Chapter 5 made the same point for L1 weight decay: shrinking the first layer bought no
+# robustness either.
+
+# %%
+noise_gain = max(noise["naive"]["fgsm"] - noise[k]["fgsm"] for k in ("sign", "uniform"))
+adv_gain = noise["naive"]["fgsm"] - noise["adv"]["fgsm"]
+glue("ch6_noise_gain", noise_gain, display=False)
+glue("ch6_adv_gain", adv_gain, display=False)
+glue(
+    "ch6_noise_story",
+    f"Noise lowers the FGSM error by at most {noise_gain:.1f} points, adversarial examples by "
+    f"{adv_gain:.1f}: random perturbations of the same size almost never point along the "
+    "gradient, so they teach the network little about the one direction that hurts it."
+    if adv_gain > 3 * max(noise_gain, 0.1)
+    else f"Noise lowers the FGSM error by up to {noise_gain:.1f} points and adversarial "
+    f"examples by {adv_gain:.1f}, not the clear separation the paper describes.",
+    display=False,
+)
+
+# %% [markdown]
+# ## C20 and C21: other adversaries
+#
+# The paper reports, without numbers, that adversarial training with perturbations that are
+# differentiable in the parameters regularised "not nearly as" well: small rotations, or
+# adding the scaled gradient instead of its sign (C20). It also tried perturbing hidden
+# layers instead of the input: with unbounded units such as maxout, perturbing the input
+# worked better, and perturbing the final hidden layer never helped (C21). We measure one
+# instance of each, with the short budget:
+#
+# * **scaled gradient**: $\eta = \epsilon_2\, \nabla_x J / \|\nabla_x J\|_2$ with
+#   $\epsilon_2 = 0.25\sqrt{784} = 7$, the L2 length of the FGSM step, so the two adversaries
+#   move the input equally far in Euclidean distance (`AdversarialModel(norm=2)`);
+# * **hidden layer**: $\eta = 0.25 \operatorname{sign}(\nabla_h J)$ added to the activations
+#   $h$ of the first maxout layer `h0` (`AdversarialModel(layer="h0")`; the final hidden
+#   layer `h1` is refused by the code, as the paper advises).
+#
+# `experiments.maxout_adversary` trains them with the same SGD recipe, minibatches, seed and
+# epochs as the short-budget networks above, and stops on the clean validation error. All
+# are judged on the same yardstick: FGSM on the input at $\epsilon = 0.25$, unclipped.
+
+# %%
+variants = {
+    "scaled gradient (L2)": experiments.maxout_adversary(profile, adversary="scaled_gradient"),
+    "hidden layer h0": experiments.maxout_adversary(profile, adversary="hidden_h0"),
+}
+h0_scale = float(np.std(keras.Model(naive.inputs, naive.get_layer("h0").output)(x_test[:2000])))
+glue("ch6_h0_std", h0_scale, display=False)
+rows = [
+    "| adversarial training, short budget | test error | FGSM error | error against its own adversary (validation) |"
+]
+rows.append("|---|---|---|---|")
+for name, slug in (("naive", "naive"), ("adversarial", "adv")):
+    rows.append(
+        f"| {name} (FGSM on input) | {noise[slug]['clean']:.2f} % | {noise[slug]['fgsm']:.1f} % | |"
+    )
+var_results = {}
+for (name, net), slug in zip(variants.items(), ["grad", "hidden"], strict=True):
+    kept_v = int(np.argmin(net.advkeras_history["val_error"]))
+    r = var_results[slug] = {
+        "clean": 100 * evaluation.error_rate(net, x_test, y_test),
+        "fgsm": 100 * evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None).error,
+        "own": 100 * net.advkeras_history["val_adv_error"][kept_v],
+    }
+    for key, value in r.items():
+        glue(f"ch6_var_{slug}_{key}", value, display=False)
+    rows.append(f"| {name} | {r['clean']:.2f} % | {r['fgsm']:.1f} % | {r['own']:.1f} % |")
+display(Markdown("\n".join(rows)))
+print(f"std of the naive network's h0 activations on test digits: {h0_scale:.2f}")
+
+# %%
+c20_ok = var_results["grad"]["fgsm"] > noise["adv"]["fgsm"] + 10
+c21_ok = var_results["hidden"]["fgsm"] > noise["adv"]["fgsm"] + 10
+glue("ch6_c20_verdict", "holds here" if c20_ok else "does not hold here", display=False)
+glue("ch6_c21_verdict", "holds here" if c21_ok else "does not hold here", display=False)
+
+# %% [markdown]
+# Trained against the scaled gradient, the network errs on
+# {glue:text}`ch6_var_grad_fgsm:.1f` % of the FGSM digits (test error
+# {glue:text}`ch6_var_grad_clean:.2f` %); trained with the sign step on `h0`, on
+# {glue:text}`ch6_var_hidden_fgsm:.1f` % (test error {glue:text}`ch6_var_hidden_clean:.2f` %).
+# The FGSM-trained network of the same budget errs on {glue:text}`ch6_noise_adv_fgsm:.1f` %
+# and the naive one on {glue:text}`ch6_noise_naive_fgsm:.1f` %. With the criterion "at
+# least 10 points more FGSM error than input-FGSM training", C20 {glue:text}`ch6_c20_verdict`
+# and the input-versus-hidden part of C21 {glue:text}`ch6_c21_verdict`. Two caveats: the
+# hidden-layer ε of 0.25 is one choice among many (the activations of `h0` have a standard
+# deviation of {glue:text}`ch6_h0_std:.2f` on test digits, so 0.25 is a perturbation of
+# comparable relative size to 0.25 on pixels only roughly), and each variant is one seed.
+#
+# ## The interpretations, in numbers
+#
+# The paper reads adversarial training as a **minimax game**: the model minimises the cost
+# that an adversary, restricted to $\|\eta\|_\infty \le \epsilon$, maximises. Adversarially
+# trained on a first-order adversary, the model also minimises an **upper bound on the
+# expected cost under noise** $U(-\epsilon, \epsilon)$, in so far as the linear approximation
+# holds: the worst case in the box costs at least as much as its average. And it resembles
+# **hard-example mining** (or active learning with a heuristic labeller): each minibatch is
+# complemented by the points nearby that the current model finds hardest. The numbers that
+# go with each: the mean cross-entropy on the test digits, clean, under uniform noise and
+# under FGSM, for both networks; and, from the training record, the cost of the perturbed
+# half of each minibatch next to the clean half.
+
+
+# %%
+def mean_cost(net: keras.Model, x: np.ndarray) -> float:
+    p = evaluation.predict_proba(net, x)
+    return float(-np.mean(np.log(np.maximum(p[np.arange(len(x)), y_test], 1e-12))))
+
+
+x_noise = attacks.uniform_noise(x_test, eps, seed=0, clip=None)
+costs = {}
+for name, net in nets.items():
+    x_adv = attacks.fgsm(net, x_test, y_test, eps=eps, clip=None)
+    costs[name] = {
+        "clean": mean_cost(net, x_test),
+        "noise": mean_cost(net, x_noise),
+        "fgsm": mean_cost(net, x_adv),
+    }
+    for key, value in costs[name].items():
+        glue(f"ch6_cost_{name}_{key}", value, display=False)
+    print(
+        f"{name:>12}: mean cost clean {costs[name]['clean']:.3f}, U(-eps, eps) {costs[name]['noise']:.3f}, FGSM {costs[name]['fgsm']:.3f}"
+    )
+k = kept["adversarial"]["kept"] - 1
+glue("ch6_train_clean_loss", h_adv["clean_loss"][k], display=False)
+glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
+
+# %% [markdown]
+# For the naive network the mean cost is {glue:text}`ch6_cost_naive_clean:.3f` on clean
+# digits, {glue:text}`ch6_cost_naive_noise:.3f` under uniform noise and
+# {glue:text}`ch6_cost_naive_fgsm:.2f` under FGSM; for the adversarially trained one,
+# {glue:text}`ch6_cost_adversarial_clean:.3f`, {glue:text}`ch6_cost_adversarial_noise:.3f`
+# and {glue:text}`ch6_cost_adversarial_fgsm:.2f`. The FGSM cost bounds the noise cost from
+# above for both networks, and adversarial training lowers the bound itself, the quantity
+# it minimises; the noise cost comes down with it. During training, at the kept epoch, the
+# perturbed half of the minibatches cost {glue:text}`ch6_train_adv_loss:.3f` on average and
+# the clean half {glue:text}`ch6_train_clean_loss:.3f` (dropout on): the generated examples
+# are the hard ones, which is the hard-example-mining reading.
+#
+# ## Paper vs this book
+#
+# Tolerances: 0.2 percentage points for a clean test error (two binomial standard
+# deviations at 1 % on 10,000 digits); the book's default of 2 points for FGSM errors,
+# transfer errors and confidences. The 1600-unit protocol (C12–C14: early stopping on the
+# adversarial validation error, retraining on all 60,000 digits, five seeds) was not run:
+# five 1600-unit networks, each trained twice, are far beyond two CPU cores, and the chapter
+# does not implement the protocol for the `paper` profile yet either. C18, C20 and C21 are
+# qualitative and graded by the criteria stated above. C19 is measured with the short
+# budget, which the note says.
+
+# %%
+claims = [
+    reporting.Claim(
+        "C11a",
+        "maxout 240, naive, MNIST test",
+        "error",
+        paper=0.94,
+        ours=results["naive"]["clean"],
+        tolerance=0.2,
+        note=f"kept epoch {kept['naive']['kept']} of {kept['naive']['epochs']}",
+    ),
+    reporting.Claim(
+        "C11b",
+        "maxout 240, adversarial α=.5 ε=.25, MNIST test",
+        "error",
+        paper=0.84,
+        ours=results["adversarial"]["clean"],
+        tolerance=0.2,
+        note=f"kept epoch {kept['adversarial']['kept']} of {kept['adversarial']['epochs']}; "
+        f"{only_naive} digits wrong only for naive, {only_adv} only for adversarial",
+    ),
+    reporting.Claim(
+        "C12",
+        "maxout 1600, naive",
+        "test error",
+        paper=1.14,
+        ours=None,
+        note="not run: 1600 units x 5 seeds with retraining is beyond the 2-core budget; not yet implemented under paper either",
+    ),
+    reporting.Claim(
+        "C13",
+        "maxout 1600, adversarial, early stop on FGSM validation error, retrain on 60k",
+        "protocol",
+        paper=None,
+        ours=None,
+        note="not run (see C12)",
+    ),
+    reporting.Claim(
+        "C14",
+        "maxout 1600, adversarial, 5 seeds",
+        "mean test error",
+        paper=0.782,
+        ours=None,
+        note="not run (see C12)",
+    ),
+    reporting.Claim(
+        "C15a",
+        "maxout 240, naive, FGSM ε=.25 (unclipped)",
+        "error",
+        paper=89.4,
+        ours=results["naive"]["fgsm"],
+        note=f"clipped {results['naive']['fgsm_clipped']:.1f} %; {short}-epoch seeds span "
+        f"{min(spread['naive']['fgsm']):.1f}-{max(spread['naive']['fgsm']):.1f} %",
+    ),
+    reporting.Claim(
+        "C15b",
+        "maxout 240, adversarial, FGSM ε=.25 (unclipped)",
+        "error",
+        paper=17.9,
+        ours=results["adversarial"]["fgsm"],
+        note=f"clipped {results['adversarial']['fgsm_clipped']:.1f} %; {short}-epoch seeds span "
+        f"{min(spread['adversarial']['fgsm']):.1f}-{max(spread['adversarial']['fgsm']):.1f} %",
+    ),
+    reporting.Claim(
+        "C16a", "FGSM from naive, on adversarial network", "error", paper=19.6, ours=c16a
+    ),
+    reporting.Claim(
+        "C16b", "FGSM from adversarial, on naive network", "error", paper=40.9, ours=c16b
+    ),
+    reporting.Claim(
+        "C17",
+        "adversarial network, its own FGSM examples",
+        "confidence on mistakes",
+        paper=81.4,
+        ours=c17,
+    ),
+    reporting.Claim(
+        "C18",
+        "first-layer filters, adversarial vs naive",
+        "median effective pixels (used)",
+        paper=None,
+        ours=loc["adversarial"]["pixels_used"],
+        unit="",
+        verdict="reproduced" if c18_ok else "not reproduced",
+        note=f"naive {loc['naive']['pixels_used']:.0f}; spread "
+        f"{loc['adversarial']['spread_used']:.1f} vs {loc['naive']['spread_used']:.1f} px; "
+        "criterion: smaller on both measures, with and without the blank pixels",
+    ),
+    reporting.Claim(
+        "C19a",
+        f"maxout trained on ±ε sign noise, {short} epochs, FGSM",
+        "error",
+        paper=86.2,
+        ours=noise["sign"]["fgsm"],
+        note=f"confidence {noise['sign']['conf']:.1f} % (paper 97.3 %); naive "
+        f"{noise['naive']['fgsm']:.1f} %, adversarial {noise['adv']['fgsm']:.1f} % ({short} epochs)",
+    ),
+    reporting.Claim(
+        "C19b",
+        f"maxout trained on U(−ε, ε) noise, {short} epochs, FGSM",
+        "error",
+        paper=90.4,
+        ours=noise["uniform"]["fgsm"],
+        note=f"confidence {noise['uniform']['conf']:.1f} % (paper 97.8 %)",
+    ),
+    reporting.Claim(
+        "C20",
+        f"adversarial training on the scaled gradient (L2, ε₂=7), {short} epochs",
+        "FGSM error",
+        paper=None,
+        ours=var_results["grad"]["fgsm"],
+        verdict="reproduced" if c20_ok else "not reproduced",
+        note=f"input FGSM training {noise['adv']['fgsm']:.1f} %; criterion: >= 10 points more",
+    ),
+    reporting.Claim(
+        "C21",
+        f"adversarial training on h0 (sign step ε=.25), {short} epochs",
+        "FGSM error",
+        paper=None,
+        ours=var_results["hidden"]["fgsm"],
+        verdict="reproduced" if c21_ok else "not reproduced",
+        note=f"input FGSM training {noise['adv']['fgsm']:.1f} %; criterion: >= 10 points "
+        "more; final hidden layer refused by the code, not measured",
+    ),
+]
+extra = {
+    "networks": results,
+    "kept": kept,
+    "seed_spread": spread,
+    "curves": curve,
+    "transfer_error": transfer.error.tolist(),
+    "label_leaking": leak,
+    "localisation": loc,
+    "noise_controls": noise,
+    "variants": var_results,
+    "costs": costs,
+}
+reporting.save_results("06_adversarial_training", claims, extra=extra)
+reporting.show_claims(claims)
