@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
+ADVKERAS_REV = "43565e3a44129b004dcaa4823157ee706dbccb93"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -72,6 +72,8 @@ print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow
 
 # %%
 # %matplotlib inline
+import math
+
 import keras
 import numpy as np
 from IPython.display import Markdown, display
@@ -144,6 +146,11 @@ only_naive = int(np.sum((pred["naive"] != y_test) & (pred["adversarial"] == y_te
 only_adv = int(np.sum((pred["naive"] == y_test) & (pred["adversarial"] != y_test)))
 glue("ch6_only_naive", only_naive, display=False)
 glue("ch6_only_adv", only_adv, display=False)
+# Exact two-sided sign test (McNemar) on the digits exactly one of the two networks gets wrong.
+n_disc = only_naive + only_adv
+tail = sum(math.comb(n_disc, i) for i in range(min(only_naive, only_adv) + 1)) / 2**n_disc
+p_mcnemar = min(1.0, 2 * tail)
+glue("ch6_p_mcnemar", p_mcnemar, display=False)
 rows = ["| network | epochs (kept) | test error | FGSM error | FGSM error, clipped |"]
 rows.append("|---|---|---|---|---|")
 for name, r in results.items():
@@ -153,6 +160,7 @@ for name, r in results.items():
     )
 display(Markdown("\n".join(rows)))
 print(f"digits only the naive network gets wrong: {only_naive}; only the adversarial: {only_adv}")
+print(f"exact sign test on these {n_disc} digits: p = {p_mcnemar:.2f}")
 
 # %% [markdown]
 # How much of that is the seed? Chapter 5 trained both recipes for seeds
@@ -195,8 +203,12 @@ display(Markdown("\n".join(rows)))
 # digits and the adversarially trained one on {glue:text}`ch6_adversarial_clean:.2f` %
 # (paper: 0.94 % and 0.84 %). The two disagree on few digits:
 # {glue:text}`ch6_only_naive` digits are misclassified by the naive network alone and
-# {glue:text}`ch6_only_adv` by the adversarial one alone, so the difference rests on
-# a handful of digits; the seeds of the short schedule move the clean error by up to
+# {glue:text}`ch6_only_adv` by the adversarial one alone. If both networks were equally
+# accurate, a split at least this uneven of the digits only one of them gets wrong would
+# occur with probability {glue:text}`ch6_p_mcnemar:.2f` (exact two-sided sign test), so
+# these two networks do not show that adversarial training lowers the clean error; the
+# paper's difference, 10 digits, is of the same size. The seeds of the short schedule move
+# the clean error by up to
 # {glue:text}`ch6_spread_naive_clean:.2f` (naive) and
 # {glue:text}`ch6_spread_adversarial_clean:.2f` points (adversarial).
 #
@@ -212,8 +224,15 @@ delta_naive = results["naive"]["fgsm"] - results["naive"]["fgsm_clipped"]
 delta_adv = results["adversarial"]["fgsm"] - results["adversarial"]["fgsm_clipped"]
 glue(
     "ch6_clip_story",
-    f"clipping changes the naive network's FGSM error by {-delta_naive:+.1f} points and the "
-    f"adversarial network's by {-delta_adv:+.1f} points",
+    f"clipping {'lowers' if delta_naive > 0 else 'raises'} the naive network's FGSM error by "
+    f"{abs(delta_naive):.1f} points and {'lowers' if delta_adv > 0 else 'raises'} the "
+    f"adversarially trained network's by {abs(delta_adv):.1f} points"
+    + (
+        ". The adversarially trained network was trained on unclipped examples; clipped ones "
+        "are a perturbation it never saw, and they fool it more often"
+        if delta_adv < 0
+        else ""
+    ),
     display=False,
 )
 print(f"clipped minus unclipped: naive {-delta_naive:+.1f}, adversarial {-delta_adv:+.1f} points")
@@ -262,32 +281,47 @@ curve = {
     "adv_val_clean_last": float(val_clean_adv[-1]),
     "adv_train_fgsm_kept": float(100 * h_adv["adv_error"][k_adv - 1]),
     "adv_train_fgsm_last": float(100 * h_adv["adv_error"][-1]),
+    "adv_val_fgsm_after_median": float(np.median(val_adv[k_adv:])),
+    "adv_val_fgsm_at_clean_best": float(val_adv[np.argmin(val_clean_adv)]),
+    "adv_val_fgsm_after_min": float(val_adv[k_adv:].min()),
+    "adv_val_fgsm_after_max": float(val_adv[k_adv:].max()),
 }
 for key, value in curve.items():
     glue(f"ch6_{key}", value, display=False)
-print(curve)
+print(
+    f"FGSM validation error: {curve['adv_val_fgsm_kept']:.2f} % at the kept epoch, "
+    f"median {curve['adv_val_fgsm_after_median']:.2f} % over the epochs after it"
+)
 
 # %% [markdown]
 # At its kept epoch, {glue:text}`ch6_adversarial_kept`, the adversarially trained network's
-# FGSM validation error is {glue:text}`ch6_adv_val_fgsm_kept:.2f` %; after
-# {glue:text}`ch6_adversarial_epochs` epochs it is {glue:text}`ch6_adv_val_fgsm_last:.2f` %,
-# while the FGSM error on its own training batches falls from
-# {glue:text}`ch6_adv_train_fgsm_kept:.2f` % to {glue:text}`ch6_adv_train_fgsm_last:.2f` %.
-# Its clean validation error is {glue:text}`ch6_adv_val_clean_kept:.2f` % at the kept epoch,
-# {glue:text}`ch6_adv_val_clean_last:.2f` % at the last one, and lowest,
-# {glue:text}`ch6_adv_val_clean_best:.2f` %, at epoch {glue:text}`ch6_adv_val_clean_best_epoch`.
-# {glue:text}`ch6_curve_story`
+# FGSM validation error is {glue:text}`ch6_adv_val_fgsm_kept:.2f` %, the lowest of the run.
+# Over the {glue:text}`ch6_after_epochs` epochs after it, it moves between
+# {glue:text}`ch6_adv_val_fgsm_after_min:.2f` % and {glue:text}`ch6_adv_val_fgsm_after_max:.2f` %
+# (median {glue:text}`ch6_adv_val_fgsm_after_median:.2f` %) and ends at
+# {glue:text}`ch6_adv_val_fgsm_last:.2f` %, while the FGSM error on its own training batches
+# keeps falling, from {glue:text}`ch6_adv_train_fgsm_kept:.2f` % to
+# {glue:text}`ch6_adv_train_fgsm_last:.2f` %, and the clean validation error reaches its
+# lowest value, {glue:text}`ch6_adv_val_clean_best:.2f` % (against
+# {glue:text}`ch6_adv_val_clean_kept:.2f` % at the kept epoch), only at epoch
+# {glue:text}`ch6_adv_val_clean_best_epoch`. {glue:text}`ch6_curve_story` The kept epoch is the
+# minimum of a noisy curve, so its validation number is an optimistic estimate; the test
+# set, which played no part in the choice, gives the unbiased one (the table above).
 
 # %%
-if curve["adv_val_fgsm_last"] > curve["adv_val_fgsm_kept"] + 0.5:
+glue("ch6_after_epochs", len(val_adv) - k_adv, display=False)
+if curve["adv_val_fgsm_at_clean_best"] > curve["adv_val_fgsm_kept"] + 0.5:
     story = (
-        "The FGSM validation error turns upward long before the clean one stops improving: "
-        "the network keeps fitting its own training adversarial examples better while it gets "
-        "worse on fresh ones, which is why the paper stops on the adversarial error."
+        "The network goes on fitting its own training adversarial examples after the FGSM "
+        "validation error has stopped improving. Stopping on the clean validation error would "
+        f"have kept epoch {curve['adv_val_clean_best_epoch']}, whose FGSM validation error is "
+        f"{curve['adv_val_fgsm_at_clean_best']:.2f} %, {curve['adv_val_fgsm_at_clean_best'] - curve['adv_val_fgsm_kept']:.1f} "
+        "points above the kept epoch's: the two monitors pick different networks, and only "
+        "the adversarial one picks for robustness."
     )
 else:
     story = (
-        "Here the FGSM validation error does not rise by more than half a point after the "
+        "Here the FGSM validation error stays within half a point of its minimum after the "
         "kept epoch, so these curves give no strong reason to prefer the adversarial monitor."
     )
 glue("ch6_curve_story", story, display=False)
@@ -479,22 +513,24 @@ display(Markdown("\n".join(rows)))
 # confidence {glue:text}`ch6_noise_uniform_conf:.1f` % (paper: 90.4 % / 97.8 %). The naive
 # network of the same budget errs on {glue:text}`ch6_noise_naive_fgsm:.1f` % and the
 # adversarially trained one on {glue:text}`ch6_noise_adv_fgsm:.1f` %. {glue:text}`ch6_noise_story`
-# Chapter 5 made the same point for L1 weight decay: shrinking the first layer bought no
-# robustness either.
+# Our confidences on the mistakes are lower than the paper's; so is that of the naive network
+# of the same budget ({glue:text}`ch6_noise_naive_conf:.1f` %, against
+# {glue:text}`ch6_naive_fgsm_conf:.1f` % for the long-trained one): ten epochs leave every
+# network less confident. Chapter 5 found the same for L1 weight decay of the first layer:
+# it shrinks the weights and buys no robustness to FGSM.
 
 # %%
-noise_gain = max(noise["naive"]["fgsm"] - noise[k]["fgsm"] for k in ("sign", "uniform"))
-adv_gain = noise["naive"]["fgsm"] - noise["adv"]["fgsm"]
-glue("ch6_noise_gain", noise_gain, display=False)
-glue("ch6_adv_gain", adv_gain, display=False)
+changes = {k: noise[k]["fgsm"] - noise["naive"]["fgsm"] for k in ("sign", "uniform", "adv")}
 glue(
     "ch6_noise_story",
-    f"Noise lowers the FGSM error by at most {noise_gain:.1f} points, adversarial examples by "
-    f"{adv_gain:.1f}: random perturbations of the same size almost never point along the "
-    "gradient, so they teach the network little about the one direction that hurts it."
-    if adv_gain > 3 * max(noise_gain, 0.1)
-    else f"Noise lowers the FGSM error by up to {noise_gain:.1f} points and adversarial "
-    f"examples by {adv_gain:.1f}, not the clear separation the paper describes.",
+    f"Relative to the naive network, training on sign noise changes the FGSM error by "
+    f"{changes['sign']:+.1f} points, on uniform noise by {changes['uniform']:+.1f}, and on "
+    f"FGSM examples by {changes['adv']:+.1f}: "
+    + (
+        "noise of the same size buys no robustness to FGSM here, the adversarial direction does."
+        if max(changes["sign"], changes["uniform"]) > -2 and changes["adv"] < -10
+        else "not the clear separation between noise and adversarial examples the paper reports."
+    ),
     display=False,
 )
 
@@ -524,48 +560,78 @@ variants = {
     "scaled gradient (L2)": experiments.maxout_adversary(profile, adversary="scaled_gradient"),
     "hidden layer h0": experiments.maxout_adversary(profile, adversary="hidden_h0"),
 }
-h0_scale = float(np.std(keras.Model(naive.inputs, naive.get_layer("h0").output)(x_test[:2000])))
-glue("ch6_h0_std", h0_scale, display=False)
-rows = [
-    "| adversarial training, short budget | test error | FGSM error | error against its own adversary (validation) |"
-]
-rows.append("|---|---|---|---|")
-for name, slug in (("naive", "naive"), ("adversarial", "adv")):
-    rows.append(
-        f"| {name} (FGSM on input) | {noise[slug]['clean']:.2f} % | {noise[slug]['fgsm']:.1f} % | |"
-    )
+h0 = keras.Model(naive.inputs, naive.get_layer("h0").output)
+h0_std = float(np.std(h0.predict([x_test[:2000]], verbose=0)))
+glue("ch6_h0_ratio", eps / h0_std, display=False)
+glue("ch6_pixel_ratio", eps / float(np.std(x_test)), display=False)
+# Black-box check: FGSM examples crafted on the naive network of the same budget.
+x_transfer = attacks.fgsm(controls[f"naive, {short} epochs"], x_test, y_test, eps=eps, clip=None)
+compared = {"adversarial (FGSM on the input)": controls[f"adversarial, {short} epochs"], **variants}
 var_results = {}
-for (name, net), slug in zip(variants.items(), ["grad", "hidden"], strict=True):
-    kept_v = int(np.argmin(net.advkeras_history["val_error"]))
+rows = [
+    f"| training, {short} epochs | test error | FGSM error | FGSM from the naive network "
+    "| error against its own adversary (validation) |"
+]
+rows.append("|---|---|---|---|---|")
+for (name, net), slug in zip(compared.items(), ["adv", "grad", "hidden"], strict=True):
+    best = int(np.argmin(net.advkeras_history["val_error"]))
+    own = net.advkeras_history.get("val_adv_error", [np.nan] * (best + 1))[best]
     r = var_results[slug] = {
         "clean": 100 * evaluation.error_rate(net, x_test, y_test),
         "fgsm": 100 * evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None).error,
-        "own": 100 * net.advkeras_history["val_adv_error"][kept_v],
+        "transfer": 100 * evaluation.error_rate(net, x_transfer, y_test),
+        "own": 100 * own,
     }
     for key, value in r.items():
         glue(f"ch6_var_{slug}_{key}", value, display=False)
-    rows.append(f"| {name} | {r['clean']:.2f} % | {r['fgsm']:.1f} % | {r['own']:.1f} % |")
+    rows.append(
+        f"| {name} | {r['clean']:.2f} % | {r['fgsm']:.1f} % | {r['transfer']:.1f} % | {r['own']:.1f} % |"
+    )
 display(Markdown("\n".join(rows)))
-print(f"std of the naive network's h0 activations on test digits: {h0_scale:.2f}")
 
 # %%
-c20_ok = var_results["grad"]["fgsm"] > noise["adv"]["fgsm"] + 10
-c21_ok = var_results["hidden"]["fgsm"] > noise["adv"]["fgsm"] + 10
+clean_adv_seeds = spread["adversarial"]["clean"]
+c20_ok = var_results["grad"]["clean"] > max(clean_adv_seeds)
+c21_ok = var_results["hidden"]["clean"] > max(clean_adv_seeds) and var_results["hidden"][
+    "fgsm"
+] > max(spread["adversarial"]["fgsm"])
+glue("ch6_adv_clean_max", max(clean_adv_seeds), display=False)
+glue("ch6_adv_fgsm_max", max(spread["adversarial"]["fgsm"]), display=False)
 glue("ch6_c20_verdict", "holds here" if c20_ok else "does not hold here", display=False)
 glue("ch6_c21_verdict", "holds here" if c21_ok else "does not hold here", display=False)
+glue(
+    "ch6_grad_robust",
+    "lower" if var_results["grad"]["fgsm"] < min(spread["adversarial"]["fgsm"]) else "not lower",
+    display=False,
+)
 
 # %% [markdown]
-# Trained against the scaled gradient, the network errs on
-# {glue:text}`ch6_var_grad_fgsm:.1f` % of the FGSM digits (test error
-# {glue:text}`ch6_var_grad_clean:.2f` %); trained with the sign step on `h0`, on
-# {glue:text}`ch6_var_hidden_fgsm:.1f` % (test error {glue:text}`ch6_var_hidden_clean:.2f` %).
-# The FGSM-trained network of the same budget errs on {glue:text}`ch6_noise_adv_fgsm:.1f` %
-# and the naive one on {glue:text}`ch6_noise_naive_fgsm:.1f` %. With the criterion "at
-# least 10 points more FGSM error than input-FGSM training", C20 {glue:text}`ch6_c20_verdict`
-# and the input-versus-hidden part of C21 {glue:text}`ch6_c21_verdict`. Two caveats: the
-# hidden-layer ε of 0.25 is one choice among many (the activations of `h0` have a standard
-# deviation of {glue:text}`ch6_h0_std:.2f` on test digits, so 0.25 is a perturbation of
-# comparable relative size to 0.25 on pixels only roughly), and each variant is one seed.
+# What does "regularising" mean here? In §6 adversarial training is a regulariser because it
+# lowers the clean test error (C11), so we grade C20 on that: the differentiable adversary
+# regularises less if its network's test error is above that of every seed of FGSM training
+# with the same budget (at most {glue:text}`ch6_adv_clean_max:.2f` %). Trained against the
+# scaled gradient, the network errs on {glue:text}`ch6_var_grad_clean:.2f` % of the clean
+# test digits, so C20 {glue:text}`ch6_c20_verdict`. Its FGSM error, however,
+# {glue:text}`ch6_var_grad_fgsm:.1f` %, is {glue:text}`ch6_grad_robust` than that of every
+# seed of FGSM training ({glue:text}`ch6_spread_adversarial_fgsm:.1f` points of spread, up to
+# {glue:text}`ch6_adv_fgsm_max:.1f` %), and FGSM examples crafted on the naive network fool
+# it on {glue:text}`ch6_var_grad_transfer:.1f` % of the digits, against
+# {glue:text}`ch6_var_adv_transfer:.1f` % for the FGSM-trained network: with an L2 step as
+# long as the sign step, the scaled gradient is a strong adversary in its own right, and the
+# robustness it teaches carries over to the sign step at this budget. The paper gives no
+# numbers, nor the size of its scaled gradient, so we cannot say whether its runs differed
+# from ours in that respect.
+#
+# Perturbing `h0` instead of the input gives a test error of
+# {glue:text}`ch6_var_hidden_clean:.2f` % and an FGSM error of
+# {glue:text}`ch6_var_hidden_fgsm:.1f` %: the network learns to resist its own adversary
+# (validation error against it {glue:text}`ch6_var_hidden_own:.1f` %) and nothing about the
+# input's. With the criterion "worse than every seed of input FGSM training on both test
+# error and FGSM error", C21's "perturbing the input is better" {glue:text}`ch6_c21_verdict`.
+# One caveat: ε = 0.25 on `h0` is one choice among many. Relative to the spread of what it
+# perturbs, it is {glue:text}`ch6_h0_ratio:.2f` standard deviations of the `h0` activations
+# against {glue:text}`ch6_pixel_ratio:.2f` of the pixels for the input step, and each variant
+# is one seed.
 #
 # ## The interpretations, in numbers
 #
@@ -582,25 +648,40 @@ glue("ch6_c21_verdict", "holds here" if c21_ok else "does not hold here", displa
 
 
 # %%
-def mean_cost(net: keras.Model, x: np.ndarray) -> float:
-    p = evaluation.predict_proba(net, x)
-    return float(-np.mean(np.log(np.maximum(p[np.arange(len(x)), y_test], 1e-12))))
-
-
 x_noise = attacks.uniform_noise(x_test, eps, seed=0, clip=None)
 costs = {}
 for name, net in nets.items():
-    x_adv = attacks.fgsm(net, x_test, y_test, eps=eps, clip=None)
-    costs[name] = {
-        "clean": mean_cost(net, x_test),
-        "noise": mean_cost(net, x_noise),
-        "fgsm": mean_cost(net, x_adv),
+    inputs = {
+        "clean": x_test,
+        "noise": x_noise,
+        "fgsm": attacks.fgsm(net, x_test, y_test, eps=eps, clip=None),
+    }
+    costs[name] = {  # mean cross-entropy J(x, y) over the test digits
+        key: float(
+            np.mean(keras.losses.sparse_categorical_crossentropy(y_test, net.predict(x, verbose=0)))
+        )
+        for key, x in inputs.items()
     }
     for key, value in costs[name].items():
         glue(f"ch6_cost_{name}_{key}", value, display=False)
     print(
         f"{name:>12}: mean cost clean {costs[name]['clean']:.3f}, U(-eps, eps) {costs[name]['noise']:.3f}, FGSM {costs[name]['fgsm']:.3f}"
     )
+bound = all(c["fgsm"] >= c["noise"] for c in costs.values())
+glue(
+    "ch6_bound_story",
+    (
+        "The FGSM cost lies above the noise cost for both networks, as an upper bound should; "
+        if bound
+        else "The FGSM cost does not lie above the noise cost for every network, so the bound "
+        "fails where the linear approximation does; "
+    )
+    + f"adversarial training lowers it by a factor of "
+    f"{costs['naive']['fgsm'] / costs['adversarial']['fgsm']:.0f}, and the noise cost "
+    f"{'falls' if costs['adversarial']['noise'] < costs['naive']['noise'] else 'does not fall'} "
+    "with it.",
+    display=False,
+)
 k = kept["adversarial"]["kept"] - 1
 glue("ch6_train_clean_loss", h_adv["clean_loss"][k], display=False)
 glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
@@ -610,9 +691,7 @@ glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
 # digits, {glue:text}`ch6_cost_naive_noise:.3f` under uniform noise and
 # {glue:text}`ch6_cost_naive_fgsm:.2f` under FGSM; for the adversarially trained one,
 # {glue:text}`ch6_cost_adversarial_clean:.3f`, {glue:text}`ch6_cost_adversarial_noise:.3f`
-# and {glue:text}`ch6_cost_adversarial_fgsm:.2f`. The FGSM cost bounds the noise cost from
-# above for both networks, and adversarial training lowers the bound itself, the quantity
-# it minimises; the noise cost comes down with it. During training, at the kept epoch, the
+# and {glue:text}`ch6_cost_adversarial_fgsm:.2f`. {glue:text}`ch6_bound_story` During training, at the kept epoch, the
 # perturbed half of the minibatches cost {glue:text}`ch6_train_adv_loss:.3f` on average and
 # the clean half {glue:text}`ch6_train_clean_loss:.3f` (dropout on): the generated examples
 # are the hard ones, which is the hard-example-mining reading.
@@ -736,11 +815,13 @@ claims = [
     reporting.Claim(
         "C20",
         f"adversarial training on the scaled gradient (L2, ε₂=7), {short} epochs",
-        "FGSM error",
+        "test error",
         paper=None,
-        ours=var_results["grad"]["fgsm"],
+        ours=var_results["grad"]["clean"],
         verdict="reproduced" if c20_ok else "not reproduced",
-        note=f"input FGSM training {noise['adv']['fgsm']:.1f} %; criterion: >= 10 points more",
+        note=f"regularises less: criterion test error > every FGSM-trained seed "
+        f"({max(clean_adv_seeds):.2f} %); but FGSM error {var_results['grad']['fgsm']:.1f} % "
+        f"vs {var_results['adv']['fgsm']:.1f} % for FGSM training (seed 0)",
     ),
     reporting.Claim(
         "C21",
@@ -749,8 +830,8 @@ claims = [
         paper=None,
         ours=var_results["hidden"]["fgsm"],
         verdict="reproduced" if c21_ok else "not reproduced",
-        note=f"input FGSM training {noise['adv']['fgsm']:.1f} %; criterion: >= 10 points "
-        "more; final hidden layer refused by the code, not measured",
+        note=f"test {var_results['hidden']['clean']:.2f} %; criterion: test and FGSM error worse "
+        "than every FGSM-trained seed; final hidden layer refused by the code, not measured",
     ),
 ]
 extra = {
