@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "5dad1ae5a0b104c9c5e59a1d2224dcff1713403b"
+ADVKERAS_REV = "b667082bdddc6ff607983f72b460e6949fe2f6fb"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -605,8 +605,9 @@ g = var_results["grad"]
 glue(
     "ch6_grad_story",
     "Examples transferred from another network fool it more often than its own FGSM examples "
-    "do, which should not happen if its gradient were a good guide to its errors: its white-box "
-    "FGSM error understates how vulnerable it is (gradient masking), and on the transferred "
+    "do, which should not happen if its gradient were a good guide to its errors; that is the "
+    "signature of gradient masking, and its white-box FGSM error understates how vulnerable it "
+    "is. On the transferred "
     f"examples it is {'about as robust as' if abs(g['transfer'] - var_results['adv']['transfer']) < 5 else 'not as robust as' if g['transfer'] > var_results['adv']['transfer'] else 'more robust than'} "
     "the FGSM-trained network."
     if g["transfer"] > g["fgsm"]
