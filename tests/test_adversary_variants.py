@@ -72,3 +72,50 @@ def test_recipe_keys_the_adversary_and_its_size() -> None:
     assert grad["name"] != hidden["name"]
     other = experiments.recipe_spec("maxout_adversary", "smoke", adversary="hidden_h0", eps=0.5)
     assert other["fit"]["eps"] == 0.5 and other != hidden
+
+
+def _tanh_net() -> keras.Model:
+    keras.utils.set_random_seed(1)
+    return keras.Sequential(
+        [keras.Input((6,)), keras.layers.Dense(5, activation="tanh"), keras.layers.Dense(3)]
+    )
+
+
+def test_differentiating_through_eta_changes_the_update_not_the_adversary() -> None:
+    # One SGD step on one batch, no dropout: the same eta (same clean and perturbed cost) but
+    # a different weight update, because d(eta)/d(weights) enters the gradient.
+    x, y = _data(n=20)
+    runs = {}
+    for differentiable in (False, True):
+        m = adversary_variants.fit_adversary(
+            _tanh_net(),
+            x,
+            y,
+            epochs=1,
+            batch_size=20,
+            norm=2,
+            eps=1.0,
+            differentiable=differentiable,
+            optimizer=keras.optimizers.SGD(0.5),
+        )
+        runs[differentiable] = m
+    h0, h1 = runs[False].advkeras_history, runs[True].advkeras_history
+    assert h0["clean_loss"] == pytest.approx(h1["clean_loss"], rel=1e-5)
+    assert h0["adv_loss"] == pytest.approx(h1["adv_loss"], rel=1e-5)
+    gap = max(
+        float(np.abs(a - b).max())
+        for a, b in zip(runs[False].get_weights(), runs[True].get_weights(), strict=True)
+    )
+    assert gap > 1e-4
+
+
+def test_differentiable_needs_the_scaled_gradient() -> None:
+    x, y = _data()
+    with pytest.raises(ValueError, match="argument `differentiable`"):
+        adversary_variants.fit_adversary(_mlp(), x, y, epochs=1, differentiable=True)
+    spec = experiments.recipe_spec(
+        "maxout_adversary", "smoke", adversary="scaled_gradient_differentiable"
+    )
+    assert spec["fit"]["differentiable"] is True and spec["fit"]["eps"] == pytest.approx(7.0)
+    plain = experiments.recipe_spec("maxout_adversary", "smoke", adversary="scaled_gradient")
+    assert "differentiable" not in plain["fit"]

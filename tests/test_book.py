@@ -77,13 +77,14 @@ def read_chapter(chapter: str) -> nbformat.NotebookNode:
 # --------------------------------------------------------------------------- configuration
 
 
-def test_toc_lists_five_paper_chapters_in_order_and_reference_pages() -> None:
+def test_toc_lists_the_paper_chapters_in_order_and_reference_pages() -> None:
     assert CHAPTERS == [
         "chapters/01_introduction",
         "chapters/02_related_work",
         "chapters/03_linear_explanation",
         "chapters/04_linear_perturbation",
         "chapters/05_linear_models_vs_weight_decay",
+        "chapters/06_adversarial_training",
     ]
     others = [f for f in toc_files() if not f.startswith("chapters/")]
     for name in others:

@@ -826,13 +826,16 @@ def maxout_adversary(
     - ``adversary="scaled_gradient"``: η = ε·∇ₓJ/‖∇ₓJ‖₂, the gradient
       without its sign (C20's differentiable adversary); ``eps`` defaults to
       .25·√784 = 7, the L2 length of the FGSM step;
+    - ``adversary="scaled_gradient_differentiable"``: the same η, with the
+      weights' gradient flowing through it (double backpropagation; the
+      paper's "differentiable" adversary, C20);
     - ``adversary="hidden_h0"``: η = ε·sign(∇_h J) added to the activations
       of the first maxout layer ``"h0"`` (C21); ``eps`` defaults to .25.
 
     Args:
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
         seed: integer >= 0.
-        adversary: ``"scaled_gradient"`` or ``"hidden_h0"``.
+        adversary: ``"scaled_gradient"``, ``"scaled_gradient_differentiable"`` or ``"hidden_h0"``.
         eps: the size of η (see above); ``None`` for the default.
         epochs: the epoch budget; ``None``: ``profile.epochs_variant``.
 
@@ -848,16 +851,15 @@ def maxout_adversary(
     from advkeras import adversary_variants
 
     p, seed = _profile(profile), _seed(seed)
-    adversary = check_choice(adversary, ("scaled_gradient", "hidden_h0"), "adversary")
+    adversary = check_choice(
+        adversary, ("scaled_gradient", "scaled_gradient_differentiable", "hidden_h0"), "adversary"
+    )
+    scaled = adversary.startswith("scaled_gradient")
     if eps is None:
-        eps = (
-            adversary_variants.l2_radius_of_sign_step(MNIST_EPS, 784)
-            if adversary == "scaled_gradient"
-            else MNIST_EPS
-        )
+        eps = adversary_variants.l2_radius_of_sign_step(MNIST_EPS, 784) if scaled else MNIST_EPS
     eps = check_eps(eps)
     epochs = check_positive_int(p.epochs_variant if epochs is None else epochs, "epochs")
-    norm, layer = (2, None) if adversary == "scaled_gradient" else ("inf", "h0")
+    norm, layer = (2, None) if scaled else ("inf", "h0")
     name = f"maxout{p.maxout_units}-{adversary}"
     keras.utils.set_random_seed(seed)
     model = models.maxout_mlp(p.maxout_units, p.maxout_pieces, seed=seed)
@@ -874,6 +876,8 @@ def maxout_adversary(
         "monitor": "val_error",
         "seed": seed,
     }
+    if adversary == "scaled_gradient_differentiable":  # (the other two keys stay as trained)
+        fit["differentiable"] = True
     spec = {
         "name": name,
         "recipe": "maxout_adversary",
