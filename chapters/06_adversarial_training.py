@@ -606,11 +606,12 @@ for (name, net), slug in zip(compared.items(), ["adv", "grad", "gradd", "hidden"
         "clean": 100 * evaluation.error_rate(net, x_test, y_test),
         "fgsm": 100 * evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None).error,
         "transfer": 100 * evaluation.error_rate(net, x_transfer, y_test),
-        "own": 100 * own,
+        "own": 100 * own if np.isfinite(own) else None,  # None: clean validation only
     }
     for key, value in r.items():
-        glue(f"ch6_var_{slug}_{key}", value, display=False)
-    own_text = f"{r['own']:.1f} %" if np.isfinite(r["own"]) else "not recorded"
+        if value is not None:
+            glue(f"ch6_var_{slug}_{key}", value, display=False)
+    own_text = "not recorded" if r["own"] is None else f"{r['own']:.1f} %"
     rows.append(
         f"| {name} | {r['clean']:.2f} % | {r['fgsm']:.1f} % | {r['transfer']:.1f} % | {own_text} |"
     )
