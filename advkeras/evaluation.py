@@ -38,7 +38,13 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from advkeras._validation import check_choice, check_eps, check_positive_int, invalid
+from advkeras._validation import (
+    check_choice,
+    check_eps,
+    check_epsilons,
+    check_positive_int,
+    invalid,
+)
 from advkeras.losses import (
     class_probabilities,
     labels_for,
@@ -262,6 +268,160 @@ def attack_report(
         model, xs, labels, eps=eps, norm=norm, clip=clip, output=kind, batch_size=batch_size
     )
     return evaluate(model, x_adv, labels, output=kind, batch_size=batch_size)
+
+
+def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tuple[float, float]:
+    """Wilson score interval of a success rate measured on ``n`` examples, as fractions.
+
+    The interval that a rate measured on few examples (chapter 2's 20 L-BFGS
+    attacks) should be read with; unlike the normal approximation it stays in
+    [0, 1] and is not empty at 0 or ``n`` successes.
+
+    Args:
+        successes: the count, an integer in [0, n].
+        n: the number of examples, >= 1.
+        confidence: the coverage, in (0, 1).
+
+    Returns:
+        ``(low, high)`` with ``0 <= low <= successes / n <= high <= 1``.
+
+    Example:
+
+    >>> low, high = wilson_interval(20, 20)
+    >>> round(low, 3), high
+    (0.839, 1.0)
+    """
+    n = check_positive_int(n, "n")
+    if isinstance(successes, bool) or not isinstance(successes, int | np.integer):
+        raise invalid("successes", f"an integer in [0, {n}]", successes)
+    if not 0 <= successes <= n:
+        raise invalid("successes", f"an integer in [0, {n}]", successes)
+    try:
+        level = float(confidence)
+    except (TypeError, ValueError):
+        raise invalid("confidence", "a number in (0, 1)", confidence) from None
+    if not 0.0 < level < 1.0:
+        raise invalid("confidence", "a number in (0, 1)", confidence)
+    from statistics import NormalDist
+
+    z = NormalDist().inv_cdf(0.5 + level / 2)
+    p = successes / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    low = 0.0 if successes == 0 else max(0.0, centre - half)
+    high = 1.0 if successes == n else min(1.0, centre + half)
+    return float(low), float(high)
+
+
+# --------------------------------------------------------------------------------------
+# Linearity along the attack direction (§4)
+
+
+@dataclass(frozen=True, eq=False)
+class LinearityResult:
+    """The cost along the FGSM direction against its first-order Taylor expansion (§4).
+
+    For each example, ``g = ∇ₓJ(θ, x, y)``; the input moves along ``sign(g)``
+    without clipping. All costs are means over the examples.
+
+    Attributes:
+        epsilons: the step sizes ε, shape ``(E,)``.
+        cost: mean ``J(θ, x + ε·sign(g), y)``, shape ``(E,)``.
+        linear: mean ``J(θ, x, y) + ε·‖g‖₁``, the linearisation, shape ``(E,)``.
+        gradient_l1: ``‖g‖₁`` per example, shape ``(N,)``.
+        n: number of examples.
+    """
+
+    epsilons: np.ndarray
+    cost: np.ndarray
+    linear: np.ndarray
+    gradient_l1: np.ndarray = field(repr=False)
+    n: int
+
+    @property
+    def clean_cost(self) -> float:
+        """Mean ``J(θ, x, y)`` on the clean inputs (the linearisation at ε = 0)."""
+        return float(self.linear[0] - self.epsilons[0] * np.mean(self.gradient_l1))
+
+    @property
+    def realised(self) -> np.ndarray:
+        """Rise of the cost as a fraction of the rise the linearisation predicts (NaN at ε = 0).
+
+        1 means the cost is exactly linear along the direction; above 1, it rises
+        faster than its tangent (convex along the line); below 1, slower.
+        """
+        predicted = self.linear - self.clean_cost
+        with np.errstate(divide="ignore", invalid="ignore"):
+            return np.where(predicted > 0, (self.cost - self.clean_cost) / predicted, np.nan)
+
+    def as_dict(self) -> dict[str, Any]:
+        """Plain lists, for a results file."""
+        return {
+            "epsilons": self.epsilons.tolist(),
+            "cost": self.cost.tolist(),
+            "linear": self.linear.tolist(),
+            "realised": self.realised.tolist(),
+            "mean_gradient_l1": float(np.mean(self.gradient_l1)),
+            "n": self.n,
+        }
+
+
+def linearity_along_sign(
+    model: keras.Model,
+    x: Any,
+    y: Any,
+    epsilons: Sequence[float],
+    *,
+    output: str | None = None,
+    batch_size: int = 1000,
+) -> LinearityResult:
+    """How close to linear the cost is along ``sign(∇ₓJ)``: ``J(x + εs)`` against ``J(x) + ε‖∇ₓJ‖₁``.
+
+    The hypothesis of §4 is that networks are close enough to linear in their
+    input that the first-order expansion predicts what the FGSM step does to the
+    cost. This measures both sides for each ε (inputs are not clipped).
+
+    Args:
+        model: a Keras classifier.
+        x: clean inputs ``(N, ...)``.
+        y: true labels.
+        epsilons: step sizes ε >= 0.
+        output: the output kind; ``None`` infers it.
+        batch_size: examples per pass.
+
+    Returns:
+        A :class:`LinearityResult`.
+
+    Example (logistic regression: the logit moves by exactly ε‖w‖₁, and the
+    softplus cost is convex along the line, so the cost rises at least as fast as
+    its tangent):
+
+    >>> import keras, numpy as np
+    >>> m = keras.Sequential([keras.Input((3,)), keras.layers.Dense(1)])
+    >>> m.set_weights([np.array([[1.0], [-2.0], [0.5]]), np.zeros(1)])
+    >>> r = linearity_along_sign(m, np.zeros((1, 3)), np.array([1]), [0.0, 0.5])
+    >>> bool(r.cost[1] >= r.linear[1]), round(float(r.cost[1]), 4)  # softplus(0 + .5 * 3.5) = log(1 + e^1.75)
+    (True, 1.9102)
+    """
+    from advkeras.attacks import input_gradient
+    from advkeras.losses import per_example_loss
+
+    eps = np.asarray(check_epsilons(epsilons), dtype=np.float64)
+    xs = _inputs(x)
+    kind, labels = _kind_and_labels(model, output, y, len(xs))
+    cost_of = per_example_loss(kind)
+
+    def cost(inputs: np.ndarray) -> np.ndarray:
+        out = _raw_outputs(model, inputs, batch_size)
+        return np.asarray(cost_of(tf.constant(labels), tf.constant(out)), dtype=np.float64)
+
+    grad = input_gradient(model, xs, labels, output=kind, batch_size=batch_size)
+    direction = np.sign(grad).astype(np.float32)
+    g_l1 = np.abs(grad.reshape(len(xs), -1)).astype(np.float64).sum(axis=1)
+    j0 = cost(xs)
+    costs = np.array([np.mean(cost(xs + np.float32(e) * direction)) for e in eps])
+    linear = float(np.mean(j0)) + eps * float(np.mean(g_l1))
+    return LinearityResult(epsilons=eps, cost=costs, linear=linear, gradient_l1=g_l1, n=len(xs))
 
 
 # --------------------------------------------------------------------------------------

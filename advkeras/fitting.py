@@ -77,6 +77,9 @@ def fit_classifier(
     clip: tuple[float, float] | None = None,
     output: str | None = None,
     steps_per_execution: int = STEPS_PER_EXECUTION,
+    norm: str | int | float = "inf",
+    layer: str | None = None,
+    differentiable: bool = False,
 ) -> keras.Model:
     """Train a classifier cleanly, adversarially (§6) or with a noise control.
 
@@ -129,6 +132,15 @@ def fit_classifier(
             240-unit maxout network on 50,000 digits, 2 cores, took about
             5.5 s with 1 and 4.1 s with 100). Callbacks' per-batch hooks and
             the progress bar see every ``steps_per_execution``-th batch.
+        norm: the FGSM step of adversarial training: ``"inf"`` (ε·sign ∇J, the
+            paper's) or ``2`` (ε·∇J/‖∇J‖₂, the scaled gradient of §6's
+            differentiable-adversary variant); see
+            :class:`~advkeras.training.AdversarialModel`.
+        layer: ``None`` (perturb the input) or the name of a hidden layer whose
+            activations FGSM perturbs instead (§6; never the last hidden layer).
+        differentiable: let the weights' gradient flow through η (with
+            ``norm=2``: the differentiable adversary of §6); see
+            :class:`~advkeras.training.AdversarialModel`.
 
     Returns:
         The trained *base* model, with ``advkeras_history``: the fit history
@@ -190,6 +202,9 @@ def fit_classifier(
         output=kind,
         l1=l1,
         seed=int(seed),
+        norm=norm,
+        layer=layer,
+        differentiable=differentiable,
     )
     cbs = list(callbacks or [])
     if optimizer is None:

@@ -585,6 +585,10 @@ class RBF(keras.layers.Layer):
             training, :meth:`init_centers` starting from the class means works better.
         centers_regularizer: optional Keras regularizer of the centres.
         train_beta: whether β is learnt (default) or kept fixed.
+        per_dimension: if True, every unit has one precision per input dimension,
+            ``p_k(x) = exp(−Σ_i β_ki (x_i − μ_ki)²)`` (the paper's β as a diagonal matrix,
+            one per class): ``log_beta`` has shape ``(units, in)``. Default False: one
+            scalar β_k per unit.
         **kwargs: base ``Layer`` arguments.
 
     Input shape: ``(N, in)``. Output shape: ``(N, units)``.
@@ -609,9 +613,12 @@ class RBF(keras.layers.Layer):
         centers_initializer: Any = None,
         centers_regularizer: Any = None,
         train_beta: bool = True,
+        per_dimension: bool = False,
         **kwargs: Any,
     ) -> None:
         units = check_positive_int(units, "units")
+        if not isinstance(per_dimension, bool):
+            raise invalid("per_dimension", "True or False", per_dimension)
         super().__init__(**kwargs)
         self.units = units
         if beta_initializer is None:
@@ -622,6 +629,7 @@ class RBF(keras.layers.Layer):
         self.centers_initializer = initializers.get(centers_initializer)
         self.centers_regularizer = regularizers.get(centers_regularizer)
         self.train_beta = bool(train_beta)
+        self.per_dimension = per_dimension
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
@@ -632,15 +640,16 @@ class RBF(keras.layers.Layer):
             initializer=self.centers_initializer,
             regularizer=self.centers_regularizer,
         )
+        beta_shape = (self.units, input_dim) if self.per_dimension else (self.units,)
         beta0 = np.asarray(
-            ops.convert_to_numpy(self.beta_initializer((self.units,), dtype="float32")),
+            ops.convert_to_numpy(self.beta_initializer(beta_shape, dtype="float32")),
             dtype=np.float64,
         )
         if not np.all(np.isfinite(beta0)) or np.any(beta0 <= 0):
             raise invalid("beta_initializer", "an initializer giving values > 0", beta0.tolist())
         self.log_beta = self.add_weight(
             name="log_beta",
-            shape=(self.units,),
+            shape=beta_shape,
             initializer=initializers.Constant(np.log(beta0).astype("float32")),
             trainable=self.train_beta,
         )
@@ -648,7 +657,7 @@ class RBF(keras.layers.Layer):
 
     @property
     def beta(self) -> Any:
-        """The precisions β_k = exp(log_beta), shape ``(units,)``."""
+        """The precisions β = exp(log_beta), of shape ``(units,)``, or ``(units, in)`` per dimension."""
         return ops.exp(self.log_beta)
 
     def squared_distances(self, inputs: Any) -> Any:
@@ -658,23 +667,42 @@ class RBF(keras.layers.Layer):
         d2 = x2 - 2.0 * ops.matmul(inputs, ops.transpose(self.centers)) + c2
         return ops.maximum(d2, 0.0)
 
-    def call(self, inputs: Any) -> Any:
+    def weighted_distances(self, inputs: Any) -> Any:
+        """The exponent's argument: β_k‖x − μ_k‖², or Σ_i β_ki (x_i − μ_ki)², shape ``(N, units)``."""
         beta = ops.cast(self.beta, inputs.dtype)
-        return ops.exp(-beta * self.squared_distances(inputs))
+        if not self.per_dimension:
+            return beta * self.squared_distances(inputs)
+        centers = ops.cast(self.centers, inputs.dtype)
+        d2 = (
+            ops.matmul(ops.square(inputs), ops.transpose(beta))
+            - 2.0 * ops.matmul(inputs, ops.transpose(beta * centers))
+            + ops.sum(beta * ops.square(centers), axis=-1)
+        )
+        return ops.maximum(d2, 0.0)
+
+    def call(self, inputs: Any) -> Any:
+        return ops.exp(-self.weighted_distances(inputs))
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return (input_shape[0], self.units)
 
-    def init_centers(self, x: Any, y: Any, *, fit_beta: bool = False) -> RBF:
+    def init_centers(
+        self, x: Any, y: Any, *, fit_beta: bool = False, variance_floor: float = 0.01
+    ) -> RBF:
         """Set each centre μ_k to the mean of the examples of class ``k``.
 
         Args:
             x: inputs, shape ``(N, in)``.
             y: integer labels in ``[0, units)`` (or one-hot), shape ``(N,)``; every class
                 must occur at least once.
-            fit_beta: if True, also set β_k = ln 2 / median_k, where median_k is the
-                median of ‖x − μ_k‖² over class ``k``'s examples, so that the median
-                example of each class starts at p_k = 0.5.
+            fit_beta: if True, also set β so that the median example of each class
+                starts at p_k = 0.5: one β_k = ln 2 / median_k, where median_k is the
+                median of ‖x − μ_k‖² over class ``k``'s examples; per dimension,
+                β_ki ∝ 1 / (v_ki + ``variance_floor``), with v_ki the variance of
+                input ``i`` in class ``k`` (a diagonal Gaussian's precisions), scaled
+                so that the median of Σ_i β_ki (x_i − μ_ki)² over class ``k`` is ln 2.
+            variance_floor: > 0, added to every per-dimension variance (pixels that
+                never vary within a class would otherwise get an infinite precision).
 
         Returns:
             The layer itself.
@@ -693,10 +721,18 @@ class RBF(keras.layers.Layer):
             raise invalid("y", f"at least one example of every class 0..{self.units - 1}", missing)
         centers = np.stack([x[labels == k].mean(axis=0) for k in range(self.units)])
         self.centers.assign(centers.astype(self.centers.dtype))
+        floor = check_positive_float(variance_floor, "variance_floor")
         if fit_beta:
-            d2 = np.sum((x - centers[labels]) ** 2, axis=1)
+            if self.per_dimension:
+                var = np.stack([x[labels == k].var(axis=0) for k in range(self.units)])
+                shape = 1.0 / (var + floor)
+                d2 = np.sum((x - centers[labels]) ** 2 * shape[labels], axis=1)
+            else:
+                shape = np.ones(self.units)
+                d2 = np.sum((x - centers[labels]) ** 2, axis=1)
             medians = np.array([np.median(d2[labels == k]) for k in range(self.units)])
-            beta = np.log(2.0) / np.maximum(medians, 1e-12)
+            scale = np.log(2.0) / np.maximum(medians, 1e-12)
+            beta = shape * (scale[:, None] if self.per_dimension else scale)
             self.log_beta.assign(np.log(beta).astype(self.log_beta.dtype))
         return self
 
@@ -707,5 +743,6 @@ class RBF(keras.layers.Layer):
             "centers_initializer": initializers.serialize(self.centers_initializer),
             "centers_regularizer": regularizers.serialize(self.centers_regularizer),
             "train_beta": self.train_beta,
+            "per_dimension": self.per_dimension,
         }
         return {**super().get_config(), **config}

@@ -37,6 +37,7 @@ import tensorflow as tf
 from advkeras._validation import check_choice, check_eps, check_labels, invalid
 
 OutputKind = Literal["logits", "probabilities", "binary_logit", "binary_probability", "independent"]
+#: The output kinds a model can have, the values of ``output=``.
 OUTPUT_KINDS: tuple[str, ...] = (
     "logits",
     "probabilities",

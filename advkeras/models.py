@@ -12,6 +12,7 @@ builder                        paper                                    output k
                                App. A C30 (``top="sigmoid"``)           ``independent``
 :func:`conv_maxout_cifar10`    §4 C3, App. A (``cifar10_no_aug.yaml``)  ``probabilities``
 :func:`rbf_network`            §7 C22, §8, App. A C33                   ``independent``
+:func:`deep_rbf_network`       §7 C23                                   ``independent``
 :func:`ensemble`               §9 C28                                   ``probabilities``
 =============================  =======================================  =================
 
@@ -50,6 +51,7 @@ from advkeras.losses import infer_output_kind
 
 __all__ = [
     "conv_maxout_cifar10",
+    "deep_rbf_network",
     "ensemble",
     "logistic_regression",
     "maxout_mlp",
@@ -347,6 +349,7 @@ def rbf_network(
     classes: int = 10,
     *,
     beta: float = DEFAULT_RBF_BETA,
+    per_dimension: bool = False,
     name: str = "rbf_network",
 ) -> keras.Model:
     """The shallow RBF network of §7: one :class:`~advkeras.layers.RBF` unit per class.
@@ -362,6 +365,8 @@ def rbf_network(
         classes: int >= 2. Defaults to 10.
         beta: initial precision β > 0 of every unit. Defaults to
             :data:`advkeras.layers.DEFAULT_RBF_BETA` (0.05).
+        per_dimension: one precision per unit and input dimension (a diagonal β,
+            ``p_k(x) = exp(−Σ_i β_ki (x_i − μ_ki)²)``) instead of one per unit.
         name: model name.
 
     Returns:
@@ -380,9 +385,56 @@ def rbf_network(
     outputs = RBF(
         classes,
         beta_initializer=keras.initializers.Constant(beta),
+        per_dimension=per_dimension,
         name="rbf",
         dtype="float32",
     )(inputs)
+    return keras.Model(inputs, outputs, name=name)
+
+
+def deep_rbf_network(
+    input_dim: int = 784,
+    classes: int = 10,
+    *,
+    hidden: int = 100,
+    beta: float = DEFAULT_RBF_BETA,
+    name: str = "deep_rbf_network",
+) -> keras.Model:
+    """Two layers of RBF units (§7, C23: "deep RBF networks"), one output unit per class.
+
+    ``x → RBF "rbf0" (hidden units) → RBF "rbf" (classes units)``: every hidden
+    unit is a bump exp(−β_j‖x − c_j‖²) around a centre ``c_j`` in input space,
+    and every output a bump around a centre in the hidden layer's space, so the
+    model is confident only near its centres at both levels. Output kind
+    ``"independent"``, as :func:`rbf_network`. Start ``rbf0``'s centres at
+    training examples and ``rbf``'s at the class means of the hidden activations
+    (:meth:`advkeras.layers.RBF.init_centers`) before training.
+
+    Args:
+        input_dim: positive int. Defaults to 784.
+        classes: int >= 2. Defaults to 10.
+        hidden: positive int, the number of hidden RBF units.
+        beta: initial precision β > 0 of every unit of both layers.
+        name: model name.
+
+    Returns:
+        An uncompiled ``keras.Model`` mapping ``(N, input_dim)`` to ``(N, classes)``.
+
+    Example:
+
+    >>> model = deep_rbf_network(784, 10, hidden=20)
+    >>> tuple(model.get_layer("rbf0").centers.shape), tuple(model.get_layer("rbf").centers.shape)
+    ((20, 784), (10, 20))
+    """
+    input_dim = check_positive_int(input_dim, "input_dim")
+    classes = _check_classes(classes)
+    hidden = check_positive_int(hidden, "hidden")
+    beta = check_positive_float(beta, "beta")
+    inputs = keras.Input((input_dim,), name="x")
+    h = RBF(hidden, beta_initializer=keras.initializers.Constant(beta), name="rbf0")(inputs)
+    outputs = RBF(
+        classes, beta_initializer=keras.initializers.Constant(beta), name="rbf", dtype="float32"
+    )(h)
     return keras.Model(inputs, outputs, name=name)
 
 

@@ -26,7 +26,7 @@ Example:
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import matplotlib
@@ -163,6 +163,8 @@ def image_grid(
     vmax: float | None = None,
     per_image: bool = False,
     highlight_color: str = HIGHLIGHT_COLOR,
+    row_labels: Sequence[str] | None = None,
+    colorbar: str | None = None,
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
@@ -186,6 +188,10 @@ def image_grid(
         per_image: rescale every image to its own [min, max] instead (for
             unclipped inputs far outside [0, 1], as in Fig. 4); excludes ``vmin``/``vmax``.
         highlight_color: colour of the frames.
+        row_labels: one label per row, written to the left of it (e.g. "clean",
+            "FGSM").
+        colorbar: the label of a colour bar drawn beside the grid (one-channel
+            images only; not with ``per_image``), or ``None`` for no bar.
         ax: draw into this axes instead of a new figure.
         figsize: size of a new figure in inches.
 
@@ -213,6 +219,14 @@ def image_grid(
         raise invalid("per_image", "False when vmin or vmax is given", per_image)
     if vmin is not None and vmax is not None and not float(vmin) < float(vmax):
         raise invalid("vmin", f"a number below vmax={vmax!r}", vmin)
+    if row_labels is not None:
+        row_labels = [str(label) for label in row_labels]
+        if len(row_labels) != rows:
+            raise invalid(
+                "row_labels", f"{rows} strings (one per row)", f"{len(row_labels)} strings"
+            )
+    if colorbar is not None and (per_image or len(shape_t) == 3):
+        raise invalid("colorbar", "None for colour images or per_image scaling", repr(colorbar))
 
     if per_image:
         flat = imgs.reshape(n, -1)
@@ -255,8 +269,22 @@ def image_grid(
         ax.imshow(mosaic, interpolation="nearest")
     else:
         colormap = matplotlib.colormaps[cmap].with_extremes(bad="white")
-        ax.imshow(mosaic, cmap=colormap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        shown = ax.imshow(mosaic, cmap=colormap, vmin=vmin, vmax=vmax, interpolation="nearest")
+        if colorbar is not None:
+            bar = _figure_of(ax).colorbar(shown, ax=ax, fraction=0.03, pad=0.01)
+            bar.set_label(colorbar)
     ax.set_axis_off()
+    if row_labels is not None:
+        for r, label in enumerate(row_labels):
+            ax.text(
+                -pad,
+                r * (height + top) + top + height / 2,
+                label,
+                ha="right",
+                va="center",
+                fontsize=9,
+                clip_on=False,
+            )
 
     for i in frames:
         y0, x0 = origin(i)
@@ -477,6 +505,9 @@ def sweep_plot(
 ) -> Figure:
     """Error rate (solid) and confidence on mistakes (dashed) versus ε, in percent.
 
+    The paper's numbers, when given, are a star (error) and a diamond
+    (confidence) in the model's colour, each with its own legend entry.
+
     Call it several times with the same ``ax`` to compare models; each call
     keeps one colour for its two curves.
 
@@ -499,8 +530,8 @@ def sweep_plot(
     Example:
 
     >>> fig = sweep_plot([0, .1, .25], [.01, .4, .9], [.6, .8, .95], paper_point=(.25, .894, .976))
-    >>> len(fig.axes[0].lines)  # error, confidence, the paper's two stars
-    3
+    >>> [line.get_label() for line in fig.axes[0].lines][2:]  # the paper: a star and a diamond
+    ["model: paper's error", "model: paper's confidence"]
     """
     eps = np.asarray(check_epsilons(epsilons), dtype=np.float64)
     err = _fractions(error, eps.size, "error", allow_nan=False)
@@ -527,19 +558,151 @@ def sweep_plot(
             raise invalid("paper_point", "(eps, error) or (eps, error, confidence)", paper_point)
         p_eps = check_eps(point[0], "paper_point[0]")
         values = [check_fraction(v, f"paper_point[{i + 1}]") for i, v in enumerate(point[1:])]
-        ax.plot(
-            [p_eps] * len(values),
-            [100 * v for v in values],
-            "*",
-            color="black",
-            markersize=12,
-            linestyle="none",
-            label="paper",
-        )
+        for value, marker, what in zip(values, ("*", "D"), ("error", "confidence"), strict=False):
+            ax.plot(
+                [p_eps],
+                [100 * value],
+                marker,
+                color=line.get_color(),
+                markeredgecolor="black",
+                markersize=12 if marker == "*" else 7,
+                linestyle="none",
+                label=f"{name}: paper's {what}",
+            )
     ax.set_xlabel(r"$\epsilon$")
-    ax.set_ylabel("%")
+    ax.set_ylabel("error, confidence on mistakes (%)")
     ax.set_ylim(-2, 102)
     ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return _figure_of(ax)
+
+
+def linearity_plot(
+    epsilons: Any,
+    cost: Any,
+    linear: Any,
+    *,
+    ax: Axes | None = None,
+    label: str | None = None,
+    figsize: tuple[float, float] = (5.0, 3.5),
+) -> Figure:
+    """The cost along the FGSM direction (solid) and its linearisation (dotted) versus ε.
+
+    Draws :class:`advkeras.evaluation.LinearityResult`'s ``cost`` and ``linear``;
+    call it again with the same ``ax`` for another model (one colour per model).
+
+    Args:
+        epsilons: the ε values (>= 0), shape (E,).
+        cost: mean ``J(x + ε·sign ∇ₓJ)``, shape (E,).
+        linear: mean ``J(x) + ε‖∇ₓJ‖₁``, shape (E,).
+        ax: draw into this axes instead of a new figure.
+        label: the model's name in the legend.
+        figsize: size of a new figure in inches.
+
+    Returns:
+        The figure.
+
+    Example:
+
+    >>> fig = linearity_plot([0, .1, .2], [0.1, 0.5, 1.2], [0.1, 0.6, 1.1], label="maxout")
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['maxout: cost J(x + η)', 'maxout: linearisation J(x) + ε‖∇J‖₁']
+    """
+    eps = np.asarray(check_epsilons(epsilons), dtype=np.float64)
+    curves = []
+    for values, argument in ((cost, "cost"), (linear, "linear")):
+        arr = np.asarray(values, dtype=np.float64)
+        if arr.shape != eps.shape or not np.all(np.isfinite(arr)):
+            raise invalid(
+                argument, f"{eps.size} finite numbers to match epsilons", f"shape {arr.shape}"
+            )
+        curves.append(arr)
+    if ax is None:
+        ax = _new_axes(figsize, figsize)
+    name = label or "model"
+    (line,) = ax.plot(eps, curves[0], "o-", label=f"{name}: cost J(x + η)")
+    ax.plot(
+        eps,
+        curves[1],
+        ":",
+        color=line.get_color(),
+        linewidth=2,
+        label=f"{name}: linearisation J(x) + ε‖∇J‖₁",
+    )
+    ax.set_xlabel(r"$\epsilon$ (step along sign $\nabla_x J$, not clipped)")
+    ax.set_ylabel("mean cross-entropy cost J")
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8)
+    return _figure_of(ax)
+
+
+def curves(
+    x: Any,
+    series: Mapping[str, Any],
+    *,
+    xlabel: str,
+    ylabel: str,
+    title: str | None = None,
+    styles: Mapping[str, Mapping[str, Any]] | None = None,
+    logx: bool = False,
+    logy: bool = False,
+    ylim: tuple[float, float] | None = None,
+    ax: Axes | None = None,
+    figsize: tuple[float, float] = (6.0, 3.6),
+) -> Figure:
+    """Several named curves over one x axis, with a legend, labelled axes and a title.
+
+    The shape of most of the book's line plots: an exact or theoretical curve
+    against measured points (chapter 3's closed forms against FGSM).
+
+    Args:
+        x: the x values, shape (P,).
+        series: legend label → y values of shape (P,) (NaN leaves a gap).
+        xlabel, ylabel: the axis labels (words, with units).
+        title: the title, or ``None``.
+        styles: optional legend label → keyword arguments of ``Axes.plot``
+            (default: markers ``"o"`` and a line).
+        logx, logy: logarithmic axes.
+        ylim: limits of the y axis.
+        ax: draw into this axes instead of a new figure.
+        figsize: size of a new figure in inches.
+
+    Returns:
+        The figure.
+
+    Example:
+
+    >>> fig = curves([1, 2, 3], {"exact": [1, 4, 9], "measured": [1, 4, 9.1]},
+    ...              xlabel="n", ylabel="y", styles={"exact": {"linestyle": ":"}})
+    >>> [line.get_label() for line in fig.axes[0].lines]
+    ['exact', 'measured']
+    """
+    xs = np.asarray(x, dtype=np.float64)
+    if xs.ndim != 1 or xs.size == 0:
+        raise invalid("x", "a non-empty 1-D sequence of numbers", f"shape {xs.shape}")
+    if not isinstance(series, Mapping) or not series:
+        raise invalid("series", "a non-empty mapping label -> values", series)
+    styles = dict(styles or {})
+    unknown = sorted(set(styles) - set(series))
+    if unknown:
+        raise invalid("styles", "keys that are labels in `series`", unknown)
+    if ax is None:
+        ax = _new_axes(figsize, figsize)
+    for label, values in series.items():
+        ys = np.asarray(values, dtype=np.float64)
+        if ys.shape != xs.shape:
+            raise invalid(f"series[{label!r}]", f"shape {xs.shape} to match x", f"shape {ys.shape}")
+        style = {"marker": "o", **styles.get(label, {})}
+        ax.plot(xs, ys, label=str(label), **style)
+    ax.set(xlabel=xlabel, ylabel=ylabel)
+    if title is not None:
+        ax.set_title(title)
+    if logx:
+        ax.set_xscale("log")
+    if logy:
+        ax.set_yscale("log")
+    if ylim is not None:
+        ax.set_ylim(*ylim)
     ax.legend(fontsize=8)
     return _figure_of(ax)
 

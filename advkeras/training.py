@@ -342,7 +342,7 @@ class AdversarialModel(keras.Model):
             global seed, see ``keras.utils.set_random_seed``).
         norm: the norm of the FGSM step: ``np.inf`` (default, also ``"inf"``;
             η = ε·sign(g), the paper's) or ``2`` (η = ε·g/‖g‖₂ per example);
-            ``1`` puts ε on the largest |gᵢ|. The noise controls are max-norm
+            ``1`` puts ε on the largest ``|gᵢ|``. The noise controls are max-norm
             whatever ``norm`` says.
         targeted: ``False`` (default): η raises the cost of the true label.
             Otherwise η lowers the cost of a target class, η = −ε·sign(∇J(x, t)),
@@ -358,6 +358,12 @@ class AdversarialModel(keras.Model):
             the output layer, directly or through layers without weights such
             as dropout), are refused: the network could undo a perturbation of
             its last linear input by scaling its weights.
+        differentiable: ``False`` (default: η is a constant, as in the paper's
+            adversarial training) or ``True``: the weights' gradient flows
+            through η = ε·∇ₓJ/‖∇ₓJ‖ (double backpropagation, about twice the
+            cost of a step), the paper's "differentiable" adversary of §6.
+            Only with ``perturbation="fgsm"``, ``norm`` 1 or 2, no target and
+            no ``layer``: the sign step has a zero derivative.
         **kwargs: passed to ``keras.Model`` (``name``, ``dtype``...). The
             dtype policy defaults to the base model's, so a base model built
             under ``mixed_float16`` gets a ``LossScaleOptimizer`` at compile.
@@ -397,6 +403,7 @@ class AdversarialModel(keras.Model):
         norm: str | int | float = np.inf,
         targeted: bool | int | str = False,
         layer: str | None = None,
+        differentiable: bool = False,
         **kwargs: Any,
     ) -> None:
         if not isinstance(base_model, keras.Model):
@@ -404,6 +411,18 @@ class AdversarialModel(keras.Model):
         _check_one_input(base_model)
         eps = check_eps(eps)
         norm = check_norm(norm)
+        if not isinstance(differentiable, bool | np.bool_):
+            raise invalid("differentiable", "True or False", differentiable)
+        if differentiable and (
+            perturbation != "fgsm" or norm == "inf" or targeted is not False or layer is not None
+        ):
+            raise invalid(
+                "differentiable",
+                "False, or True with perturbation='fgsm', norm=1 or 2, no target and no layer "
+                "(the sign step of norm='inf' has a zero derivative)",
+                f"True with perturbation={perturbation!r}, norm={norm!r}, "
+                f"targeted={targeted!r}, layer={layer!r}",
+            )
         alpha = check_fraction(alpha, "alpha")
         perturbation = check_choice(perturbation, PERTURBATIONS, "perturbation")
         clip = check_clip(clip)
@@ -426,6 +445,7 @@ class AdversarialModel(keras.Model):
         self.norm = norm
         self.targeted = targeted
         self.layer = layer
+        self.differentiable = bool(differentiable)
         # f₁ and f₂ of a hidden-layer perturbation, in a namespace that Keras
         # neither tracks nor saves (their layers are base_model's).
         self._split = split
@@ -581,6 +601,7 @@ class AdversarialModel(keras.Model):
             "norm": self.norm,
             "targeted": self.targeted,
             "layer": self.layer,
+            "differentiable": self.differentiable,
         }
 
     @classmethod
@@ -707,9 +728,9 @@ class AdversarialModel(keras.Model):
     def perturb(self, x: Any, grad: Any = None) -> tf.Tensor:
         """x + η: the perturbation that the train step applies to a batch.
 
-        η is a constant (no gradient flows through it) computed in float32 by
-        :mod:`advkeras.attacks.core`; x + η is clipped into ``clip`` when ``x``
-        is an input.
+        η is computed in float32 by :mod:`advkeras.attacks.core` and is a
+        constant (no gradient flows through it) unless ``differentiable``;
+        x + η is clipped into ``clip`` when ``x`` is an input.
 
         Args:
             x: (N, ...) inputs, or the activations of ``layer`` when it is set
@@ -733,9 +754,8 @@ class AdversarialModel(keras.Model):
         """
         x = tf.convert_to_tensor(x)
         if grad is not None:
-            eta = core.optimize_linear(
-                tf.stop_gradient(grad), self.eps, self.norm, targeted=self.targeted is not False
-            )
+            g = grad if self.differentiable else tf.stop_gradient(grad)
+            eta = core.optimize_linear(g, self.eps, self.norm, targeted=self.targeted is not False)
         elif self.perturbation in ("sign_noise", "uniform_noise"):
             eta = core.random_eta(tf.shape(x), self.eps, self.perturbation, self._noise_seed)
         else:
@@ -808,6 +828,8 @@ class AdversarialModel(keras.Model):
 
         if self.layer is not None:
             return self._train_step_hidden(x, y, sample_weight)
+        if self.differentiable:
+            return self._train_step_differentiable(x, y, sample_weight)
 
         # Pass 1: clean batch. One gradient call gives ∇ₓJ and ∇θJ(x)
         # (a targeted step differentiates the targets' cost: one more backward pass).
@@ -842,6 +864,30 @@ class AdversarialModel(keras.Model):
         self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
 
         total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
+        return self._record(y, sample_weight, total, clean, out, adv, out_adv)
+
+    def _train_step_differentiable(
+        self, x: tf.Tensor, y: tf.Tensor, sample_weight: Any
+    ) -> dict[str, tf.Tensor]:
+        """:meth:`train_step` with the weights' gradient flowing through η (double backprop).
+
+        ∇ₓJ is taken inside the tape that differentiates J̃ with respect to the
+        weights, so the update accounts for how η = ε·∇ₓJ/‖∇ₓJ‖ moves with them.
+        """
+        tvars = self.trainable_variables
+        with tf.GradientTape() as tape:
+            with tf.GradientTape() as inner:
+                inner.watch(x)
+                out = self._forward(x, training=True)
+                clean = self._mean_loss(y, out, sample_weight)
+            x_adv = self.perturb(x, inner.gradient(clean, x))
+            out_adv = self._forward(x_adv, training=True)
+            adv = self._mean_loss(y, out_adv, sample_weight)
+            reg = self.regularization_loss()
+            total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
+            scaled = self.optimizer.scale_loss(total / _num_replicas())
+        grads = tape.gradient(scaled, tvars, unconnected_gradients=tf.UnconnectedGradients.ZERO)
+        self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
         return self._record(y, sample_weight, total, clean, out, adv, out_adv)
 
     def _train_step_hidden(

@@ -13,6 +13,7 @@ import json
 import logging
 import os
 import platform
+import random
 import re
 import statistics
 import sys
@@ -209,11 +210,14 @@ def time_round_robin(
     repeats: int,
     log: Callable[[str], None] = print,
     limits: dict[str, int] | None = None,
+    order_seed: int | None = None,
 ) -> dict[str, Timing]:
     """Time each method ``repeats`` times after one warm-up call, interleaving the methods.
 
     Interleaving (rep 1 of every method, then rep 2, ...) makes a change of the
     machine's load during the run hit every method alike, so the ratios stay fair.
+    With ``order_seed`` the methods of each repetition run in a random order
+    (drawn from that seed), so no method always follows the same one.
     Wall-clock and process CPU time are both kept: on a shared machine the CPU
     time is far less sensitive to other processes. A method that raises is
     dropped and its error kept. ``limits`` caps the repetitions of some
@@ -221,8 +225,12 @@ def time_round_robin(
     """
     timings = {name: Timing(name) for name in methods}
     live = dict(methods)
+    rng = random.Random(order_seed)
     for rep in range(repeats + 1):
-        for name, fn in list(live.items()):
+        order = list(live.items())
+        if order_seed is not None and rep > 0:
+            rng.shuffle(order)
+        for name, fn in order:
             if limits and rep > limits.get(name, repeats):
                 continue
             try:

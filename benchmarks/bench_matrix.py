@@ -21,7 +21,9 @@ and in each cell (model, batch size) the methods
   ``FastGradientMethod`` and Foolbox ``FGSM``, all with the cell's batch size.
 
 Each cell: one warm-up, then ``--repeats`` repetitions interleaved across the
-methods (repetition 1 of every method, then repetition 2, ...). Every ratio is
+methods (repetition 1 of every method, then repetition 2, ...), the methods of
+each repetition in a random order (seeded) so that none always runs after the
+same one. Every ratio is
 formed repetition by repetition (the methods of one repetition run back to
 back, so load drift cancels) and summarised by its median over repetitions:
 
@@ -184,7 +186,9 @@ def run_cell(
         return run
 
     start = time.perf_counter()
-    timings = c.time_round_robin({m: keep(m, fn) for m, fn in built.items()}, repeats, c.log)
+    timings = c.time_round_robin(
+        {m: keep(m, fn) for m, fn in built.items()}, repeats, c.log, order_seed=batch_size
+    )
     wall = time.perf_counter() - start
     reference = last.get(ADVKERAS)
     rows = []

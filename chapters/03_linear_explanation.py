@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
+ADVKERAS_REV = "3db4a7e7671a7491a2aabaaa364a816660815dc6"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -56,13 +56,15 @@ gpus = tf.config.list_physical_devices("GPU")
 print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow runs on the CPU")
 
 # %%
+# %matplotlib inline
 import keras
 import matplotlib.pyplot as plt
 import numpy as np
+from matplotlib.figure import Figure
 from myst_nb import glue
 from scipy.stats import norm
 
-from advkeras import attacks, datasets, models, training
+from advkeras import attacks, datasets, models, plotting, training
 from advkeras.book import experiments, profiles, reporting
 
 profile = profiles.get_profile()
@@ -180,17 +182,23 @@ glue("ch3_spread_slope", spread_slope, display=False)
 glue("ch3_change_small", float(rows[0, 2]), display=False)
 glue("ch3_change_large", float(rows[-1, 2]), display=False)
 
-fig, (left, right) = plt.subplots(1, 2, figsize=(10, 3.6))
-left.loglog(rows[:, 0], rows[:, 1], "-", color="0.6", label=r"$\epsilon m n$ (§3)")
-left.loglog(rows[:, 0], rows[:, 2], "o", label=r"measured $|\Delta z|$ under FGSM")
-left.loglog(rows[:, 0], rows[:, 3], "s--", label=r"spread of $z$ over inputs (std)")
-left.set(xlabel="input dimension n", ylabel="activation", title=r"$\epsilon = 1/255$, $m = 0.1$")
-left.legend(fontsize=8)
-right.loglog(rows[:, 0], rows[:, 4], "o-", label=r"$\|\eta\|_\infty$")
-right.loglog(rows[:, 0], rows[:, 5], "s-", label=r"$\|\eta\|_2$")
-right.set(xlabel="input dimension n", ylabel="size of the perturbation")
-right.legend(fontsize=8)
-fig.tight_layout()
+fig = Figure(figsize=(10, 3.6), layout="constrained")
+left, right = fig.subplots(1, 2)
+plotting.curves(
+    rows[:, 0],
+    {r"$\epsilon m n$ (§3)": rows[:, 1], r"measured $|\Delta z|$ under FGSM": rows[:, 2],
+     r"spread of $z$ over inputs (std)": rows[:, 3]},
+    styles={r"$\epsilon m n$ (§3)": {"color": "0.6", "linewidth": 4, "marker": ""},
+            r"measured $|\Delta z|$ under FGSM": {"linestyle": ""},
+            r"spread of $z$ over inputs (std)": {"marker": "s", "linestyle": "--"}},
+    xlabel="input dimension n", ylabel="activation", title=r"$\epsilon = 1/255$, $m = 0.1$",
+    logx=True, logy=True, ax=left,
+)  # fmt: skip
+plotting.curves(
+    rows[:, 0], {r"$\|\eta\|_\infty$": rows[:, 4], r"$\|\eta\|_2$": rows[:, 5]},
+    xlabel="input dimension n", ylabel="size of the perturbation",
+    title="the perturbation: max-norm fixed, L2 grows", logx=True, logy=True, ax=right,
+)  # fmt: skip
 
 # %% [markdown]
 # The measured change of the activation equals $\epsilon m n$: at every $n$ the two agree to
@@ -245,7 +253,10 @@ for n, m_n, l1, clean, one, two in trained:
 
 # %%
 l1_slope = float(np.polyfit(np.log(trained[:, 0]), np.log(trained[:, 2]), 1)[0])
+m_slope = float(np.polyfit(np.log(trained[:, 0]), np.log(trained[:, 1]), 1)[0])
 glue("ch3_l1_slope", l1_slope, display=False)
+glue("ch3_m_slope", m_slope, display=False)
+glue("ch3_m_quadruple", 4**m_slope, display=False)
 glue("ch3_clean_min", 100 * float(trained[:, 3].min()), display=False)
 glue("ch3_clean_max", 100 * float(trained[:, 3].max()), display=False)
 glue("ch3_fgsm1_small", 100 * float(trained[0, 4]), display=False)
@@ -268,9 +279,10 @@ fig.tight_layout()
 # %% [markdown]
 # The clean error stays between {glue:text}`ch3_clean_min:.1f` % and
 # {glue:text}`ch3_clean_max:.1f` % at every $n$, within a point or two of the best possible
-# 2.3 %. The learned weights do shrink as $n$ grows, $m$ roughly halving each time $n$
-# quadruples. Yet $\|w\|_1 = mn$ still grows, like $n^{0.5}$ (fitted slope
-# {glue:text}`ch3_l1_slope:.2f`). The margin between the classes
+# 2.3 %. The learned weights do shrink as $n$ grows: $m$ falls like $n$ to the power
+# {glue:text}`ch3_m_slope:.2f` (fitted on the log-log scale), a factor
+# {glue:text}`ch3_m_quadruple:.2f` each time $n$ quadruples. Yet $\|w\|_1 = mn$ still grows,
+# like $n$ to the power {glue:text}`ch3_l1_slope:.2f`. The margin between the classes
 # does not grow at all. So at a fixed $\epsilon$ of a single grey level, the FGSM error
 # rises from {glue:text}`ch3_fgsm1_small:.1f` % at $n = 49$ to
 # {glue:text}`ch3_fgsm1_large:.1f` % at $n = 3{,}136$. At two grey levels it rises from
@@ -334,15 +346,17 @@ glue("ch3_lr_free_mid", 100 * float(np.interp(8, grey, free.error)), display=Fal
 glue("ch3_lr_boxed_paper", 100 * float(boxed.error[-1]), display=False)
 glue("ch3_lr_free_paper", 100 * float(free.error[-1]), display=False)
 
-fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.plot(
-    grey, 100 * np.array(exact), "-", color="0.6", lw=4, label=r"exact: $\epsilon^\star < \epsilon$"
-)
-ax.plot(grey, 100 * free.error, "o", label="FGSM, no clipping")
-ax.plot(grey, 100 * boxed.error, "s", label="FGSM, clipped to [0, 1]")
-ax.set(xlabel="ε (grey levels of 1/255)", ylabel="error on 3s and 7s (%)", ylim=(0, 100))
-ax.legend(fontsize=8)
-fig.tight_layout()
+exact_label = r"exact: $\epsilon^\star < \epsilon$"
+plotting.curves(
+    grey,
+    {exact_label: 100 * np.array(exact), "FGSM, no clipping": 100 * free.error,
+     "FGSM, clipped to [0, 1]": 100 * boxed.error},
+    styles={exact_label: {"color": "0.6", "linewidth": 4, "marker": ""},
+            "FGSM, no clipping": {"linestyle": ""},
+            "FGSM, clipped to [0, 1]": {"marker": "s", "linestyle": ""}},
+    xlabel="ε (grey levels of 1/255)", ylabel="error on 3s and 7s (%)", ylim=(0, 100),
+    title="logistic regression, 3 vs 7: closed form and FGSM",
+)  # fmt: skip
 
 # %% [markdown]
 # Unclipped FGSM and the closed form agree to {glue:text}`ch3_lr_gap:.2f` percentage points
@@ -376,6 +390,7 @@ print(f"flipped at {k_flip} grey levels; p(7): {float(p7[0, 0]):.3f} -> {float(p
 print(f"x_adv is an exact 8-bit image: {stored}; top 10 pixels carry {100 * top10:.1f} %")
 assert stored
 glue("ch3_k_flip", k_flip, display=False)
+glue("ch3_k_flip_eps", k_flip / 255, display=False)
 glue("ch3_fainter", 255 / k_flip, display=False)
 glue("ch3_p7_clean", 100 * float(p7[0, 0]), display=False)
 glue("ch3_p7_adv", 100 * float(p7[1, 0]), display=False)
@@ -398,14 +413,19 @@ fig.tight_layout()
 # %% [markdown]
 # Before the perturbation the model gives this 3 a probability of
 # {glue:text}`ch3_p7_clean:.2g` % of being a 7. After a perturbation of
-# {glue:text}`ch3_k_flip` grey levels it gives {glue:text}`ch3_p7_adv:.1f` %. The hidden
-# pattern is {glue:text}`ch3_fainter:.1f` times fainter than the digit's strokes, which span
-# all 255 levels. Yet the model reads the pattern and not the digit, because the pattern is
-# the signal that lines up with its weights. No single pixel carries the message. The right
+# {glue:text}`ch3_k_flip` grey levels ($\epsilon \approx$ {glue:text}`ch3_k_flip_eps:.2f`) it
+# gives {glue:text}`ch3_p7_adv:.1f` %. This example does not bear out "too faint to see": at
+# {glue:text}`ch3_k_flip` of 255 levels the pattern is plainly visible in the middle panels,
+# {glue:text}`ch3_fainter:.1f` times fainter than the digit's strokes but not hidden. For
+# logistic regression on MNIST inside the $[0, 1]$ box, a typical digit needs a visible
+# perturbation; the smallest perturbations, of a few grey levels, flip only the digits near
+# the boundary (the curve above). What the example does show is the other half of the
+# paper's sentence: the model reads the faint pattern and not the obvious digit, because the
+# pattern is the signal that lines up with its weights. No single pixel carries the message. The right
 # panel sorts the pixels by their share $\epsilon|w_i|$ of the shift $\epsilon\|w\|_1$.
 # The ten most important pixels carry only {glue:text}`ch3_top10:.1f` % of it, and half of
 # it takes {glue:text}`ch3_half_pixels` pixels. This is the paper's "many infinitesimal
-# changes", made visible.
+# changes" adding up, made visible, though at this size each change is not infinitesimal.
 #
 # ## Softmax regression follows the same argument
 #
@@ -450,13 +470,13 @@ sm_exact = [np.mean(~sm_correct | (sm_eps_star < k / 255)) for k in grey]
 glue("ch3_sm_fgsm_mid", 100 * float(np.interp(8, grey, sm_free.error)), display=False)
 glue("ch3_sm_exact_mid", 100 * float(np.interp(8, grey, sm_exact)), display=False)
 
-fig, ax = plt.subplots(figsize=(6, 3.6))
-ax.plot(grey, 100 * np.array(sm_exact), "-", color="0.6", lw=4, label="exact worst case")
-ax.plot(grey, 100 * sm_free.error, "o", label="FGSM, no clipping")
-ax.set(xlabel="ε (grey levels of 1/255)", ylabel="MNIST test error (%)", ylim=(0, 100))
-ax.set_title("softmax regression")
-ax.legend(fontsize=8)
-fig.tight_layout()
+plotting.curves(
+    grey, {"exact worst case": 100 * np.array(sm_exact), "FGSM, no clipping": 100 * sm_free.error},
+    styles={"exact worst case": {"color": "0.6", "linewidth": 4, "marker": ""},
+            "FGSM, no clipping": {"linestyle": ""}},
+    xlabel="ε (grey levels of 1/255)", ylabel="MNIST test error (%)", ylim=(0, 100),
+    title="softmax regression: exact worst case and FGSM",
+)  # fmt: skip
 
 # %% [markdown]
 # Every logit difference moves by exactly $\epsilon\|w_k - w_y\|_1$ (measured over
@@ -476,28 +496,37 @@ fig.tight_layout()
 #
 # ## Paper vs this book
 #
-# Section 3 makes analytic statements, not measurements. We grade our measurements of them.
-# For the growth with $n$ the paper gives no number, so that row is qualitative.
+# Section 3 makes analytic statements, not measurements. The rows that check an equation
+# (§3-b, d, f: the change of the activation is $\epsilon\|w\|_1$ by algebra) get the verdict
+# "identity", and the fact about the data (§3-a, the 8-bit grid of MNIST) gets "shown": they
+# hold by construction, and are not counted as reproductions. The slope of §3-c is graded
+# with a tolerance of 0.01. For the growth with $n$ of a trained model's FGSM error (§3-e)
+# the paper gives no number, so that row is qualitative.
+
 
 # %%
 claims = [
     reporting.Claim("§3-a", "MNIST pixels, 8-bit", "smallest step between pixel values",
-                    paper=1 / 255, ours=step, unit="", tolerance=1e-6),
+                    paper=1 / 255, ours=step, unit="", tolerance=1e-6,
+                    verdict="shown" if abs(step - 1 / 255) <= 1e-6 else "not reproduced"),
     reporting.Claim("§3-b", "random linear model, η = ε·sign(w), n = 49 … 12,544",
                     "activation change / εmn (worst of 5 n)",
                     paper=1.0, ours=float(ratio[np.argmax(np.abs(ratio - 1))]), unit="",
-                    tolerance=1e-3),
+                    tolerance=1e-3,
+                    verdict="identity" if np.abs(ratio - 1).max() <= 1e-3 else "not reproduced"),
     reporting.Claim("§3-c", "same, m fixed", "log-log slope of the change against n",
                     paper=1.0, ours=slope, unit="", tolerance=0.01),
     reporting.Claim("§3-d", "same", "largest ‖η‖∞ / ε over all n", paper=1.0,
-                    ours=linf_ratio, unit="", tolerance=1e-4, note="float32 rounding"),
+                    ours=linf_ratio, unit="", tolerance=1e-4, note="float32 rounding",
+                    verdict="identity" if abs(linf_ratio - 1) <= 1e-4 else "not reproduced"),
     reporting.Claim("§3-e", "trained logistic regression, equally hard task, FGSM ε = 1/255",
                     "error at n = 3,136", paper=None, ours=100 * float(trained[-1, 4]),
                     note=f"grows with n: {100 * trained[0, 4]:.1f} % at n = 49; clean "
                     f"{100 * trained[:, 3].min():.1f}-{100 * trained[:, 3].max():.1f} % at all n"),
     reporting.Claim("§3-f", "MNIST softmax regression, η = ε·sign(w_k − w_y)",
                     "logit-difference change / ε‖w_k − w_y‖₁", paper=1.0,
-                    ours=float(sm_ratio.mean()), unit="", tolerance=1e-3),
+                    ours=float(sm_ratio.mean()), unit="", tolerance=1e-3,
+                    verdict="identity" if abs(sm_ratio.mean() - 1) <= 1e-3 else "not reproduced"),
 ]  # fmt: skip
 reporting.save_results("03_linear_explanation", claims)
 reporting.show_claims(claims)

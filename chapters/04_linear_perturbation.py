@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "d4d21d509dd228085cf024aae5a6b8c6ffe6996b"
+ADVKERAS_REV = "3db4a7e7671a7491a2aabaaa364a816660815dc6"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -78,6 +78,8 @@ print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow
 
 # %%
 # %matplotlib inline
+import contextlib
+import io
 import tempfile
 import time
 from pathlib import Path
@@ -153,8 +155,8 @@ for name, report in clean.items():
 # `advkeras.attacks.fgsm` is the formula above. It takes the gradient of the model's own
 # training cost (here the cross-entropy of the softmax output) with respect to the input,
 # adds $\epsilon$ times its sign, and clips the result to the pixel range $[0, 1]$. The
-# paper does not say whether it clipped; we do, so every adversarial example is a valid
-# image (the effect of not clipping is measured below). We then score each model on its own
+# paper does not say whether it clipped; the book's figures do, so that every adversarial
+# example shown is a valid image, and we measure both. We then score each model on its own
 # adversarial examples: the error rate, and the mean probability it gives its (wrong)
 # answer on the examples it gets wrong, which the paper calls the confidence.
 
@@ -177,6 +179,7 @@ for name in nets:
         )
 # The paper: 89.4 % error with 97.6 % confidence for its maxout network (0.94 % clean error).
 conf = 100 * attacked["maxout"].confidence_on_mistakes
+conf_free = 100 * unclipped["maxout"].confidence_on_mistakes
 how_trained = (
     f"the `{profile.name}` profile trained it for {kept['epochs']} epochs and keeps epoch "
     f"{kept['kept']} ({100 * clean['maxout'].error:.2f} % test error; the paper's network: "
@@ -186,7 +189,9 @@ glue(
     "ch4_maxout_conf_story",
     f"The maxout network's confidence on its mistakes is {abs(97.6 - conf):.1f} points "
     + ("below" if conf < 97.6 else "above")
-    + f" the paper's 97.6 %; {how_trained}.",
+    + f" the paper's 97.6 % with the clip and {abs(97.6 - conf_free):.1f} points "
+    + ("below" if conf_free < 97.6 else "above")
+    + f" without it; {how_trained}.",
     display=False,
 )
 
@@ -204,32 +209,44 @@ glue(
 #
 # {glue:text}`ch4_maxout_conf_story`
 #
+# Which of the two is the paper's number? We read C1 and C2 as the **unclipped** attack, and
+# grade them on it (the clipped numbers are in the notes of the closing table), for three
+# reasons: the paper's formula, $\tilde x = x + \epsilon\operatorname{sign}(\nabla_x J)$, has
+# no clip and the text never mentions one; the inputs of its Figure 4 visibly leave $[0, 1]$
+# (they are made along the same direction, with larger steps; the inventory of the paper's
+# claims lists clipping among its ambiguities); and
+# {doc}`05_linear_models_vs_weight_decay` grades the paper's other MNIST FGSM number, C6,
+# unclipped for the same reason. On the unclipped attack the maxout network's error is within
+# 2 points of the paper's 89.4 %; on the clipped one it is not.
+#
 # The first ten test digits, and what each model makes of its own adversarial version of them:
 
 # %%
 n_show = 10
 titles = [f"{c}" for c in y_test[:n_show]]
 for name, net in nets.items():
-    predicted = evaluation.predict_labels(net, adv[name][:n_show])
-    titles += [f"{name[:3]}: {c}" for c in predicted]
+    titles += [f"{c}" for c in evaluation.predict_labels(net, adv[name][:n_show])]
 plotting.image_grid(
     np.concatenate([x_test[:n_show], adv["softmax"][:n_show], adv["maxout"][:n_show]]),
     rows=3,
     cols=n_show,
     titles=titles,
-    figsize=(10.0, 3.6),
+    row_labels=["clean (label)", "FGSM on softmax", "FGSM on maxout"],
+    figsize=(11.0, 3.6),
 )
 
 # %% [markdown]
-# Top: clean digits with their labels. Middle: FGSM against softmax regression, titled with
-# its prediction. Bottom: FGSM against the maxout network. Each attack uses the gradient of
-# the model it attacks, so the two perturbations differ; both leave the digits easy to read.
+# Top: clean digits titled with their labels. Middle: FGSM (clipped) against softmax
+# regression, titled with its prediction. Bottom: FGSM against the maxout network, titled
+# with its prediction. Each attack uses the gradient of the model it attacks, so the two
+# perturbations differ.
 #
 # ## Error and confidence as functions of $\epsilon$
 #
 # The paper gives one point per model. `attacks.fgsm_sweep` computes the gradient once and
 # reuses its sign for every $\epsilon$, so a whole curve costs one backward pass and one
-# forward pass per $\epsilon$. The stars are the paper's numbers at $\epsilon = 0.25$.
+# forward pass per $\epsilon$ (clipped, as the figures above). The paper's numbers at
+# $\epsilon = 0.25$ are a star (error) and a diamond (confidence) in each model's colour.
 
 # %%
 epsilons = np.union1d(np.linspace(0.0, 0.3, profile.sweep_points), [eps])
@@ -251,11 +268,7 @@ plotting.sweep_plot(
     label="maxout",
     paper_point=paper_points["maxout"],
 )
-ax = fig.axes[0]
-stars = [line for line in ax.lines if line.get_label() == "paper"]
-for star, name, model_line in zip(stars, nets, ax.lines[::3], strict=True):
-    star.set(color=model_line.get_color(), markeredgecolor="black", label=f"paper: {name}")
-ax.legend(fontsize=8)
+fig.axes[0].set_title("FGSM on MNIST test digits, clipped to [0, 1]")
 display(fig)
 
 # %%
@@ -263,7 +276,18 @@ half = {
     name: float(epsilons[np.argmax(s.error >= 0.5)]) if np.any(s.error >= 0.5) else np.nan
     for name, s in sweeps.items()
 }
+glue("ch4_conf_eps_first", float(epsilons[1]), display=False)
+rising = {}
 for name, s in sweeps.items():
+    conf_curve = 100 * np.asarray(s.confidence_on_mistakes)[1:]  # from the first eps > 0
+    rising[name] = bool(np.all(np.diff(conf_curve) >= 0))
+    glue(f"ch4_{name}_conf_first", float(conf_curve[0]), display=False)
+    glue(f"ch4_{name}_conf_last", float(conf_curve[-1]), display=False)
+    glue(
+        f"ch4_{name}_conf_trend",
+        "rises at every step" if rising[name] else "is not monotone",
+        display=False,
+    )
     glue(f"ch4_{name}_half_eps", half[name], display=False)
     print(f"{name:>7}: error first reaches 50 % at eps = {half[name]:.3f}")
     print(
@@ -276,8 +300,72 @@ for name, s in sweeps.items():
 # $\epsilon = $ {glue:text}`ch4_softmax_half_eps:.3f`, that of the maxout network by
 # $\epsilon = $ {glue:text}`ch4_maxout_half_eps:.3f` (on this grid of $\epsilon$ values), far
 # below the $0.25$ of the paper and a small fraction of the $0.5$ band of footnote 1. The
-# confidence on mistakes (dashed) rises with $\epsilon$ as well: the further the step, the
-# surer the model is of its wrong answer, as a linear model would be.
+# confidence on mistakes (dashed), from $\epsilon = $ {glue:text}`ch4_conf_eps_first:.2f` to
+# $0.3$, {glue:text}`ch4_softmax_conf_trend` for softmax regression
+# ({glue:text}`ch4_softmax_conf_first:.1f` % to {glue:text}`ch4_softmax_conf_last:.1f` %) and
+# {glue:text}`ch4_maxout_conf_trend` for the maxout network
+# ({glue:text}`ch4_maxout_conf_first:.1f` % to {glue:text}`ch4_maxout_conf_last:.1f` %).
+#
+# ## Is the network close to linear along the attack direction?
+#
+# The argument of this section is that the first-order expansion
+# $J(\theta, x + \eta, y) \approx J(\theta, x, y) + \epsilon\,\|\nabla_x J\|_1$ describes
+# what the sign step does. `evaluation.linearity_along_sign` measures both sides for each
+# $\epsilon$ from 0 to 0.25, without clipping, on the first
+# {glue:text}`ch4_n_lin:,` test digits. Softmax regression is the control: it is exactly
+# linear up to its softmax, so whatever gap it shows comes from the softmax and the
+# cross-entropy, not from the input-to-logit map.
+
+# %%
+n_lin = min(2000, len(x_test))
+lin_eps = np.linspace(0.0, 0.25, 11)
+lin = {
+    name: evaluation.linearity_along_sign(net, x_test[:n_lin], y_test[:n_lin], lin_eps)
+    for name, net in nets.items()
+}
+fig = None
+for name, r in lin.items():
+    fig = plotting.linearity_plot(
+        r.epsilons, r.cost, r.linear, label=name, ax=fig and fig.axes[0], figsize=(6.5, 4.0)
+    )
+fig.axes[0].set_title("cost along sign(∇J) and its first-order prediction")
+display(fig)
+for name, r in lin.items():
+    glue(f"ch4_lin_{name}_small", float(r.realised[1]), display=False)
+    glue(f"ch4_lin_{name}_end", float(r.realised[-1]), display=False)
+    glue(f"ch4_lin_{name}_median_grad", float(np.median(r.gradient_l1)), display=False)
+    print(f"{name:>7}: rise of J / predicted rise", np.round(r.realised[1:], 2))
+rises = [
+    name for name, r in lin.items() if np.all(np.diff(r.cost) > 0) and np.all(r.realised[1:] > 1)
+]
+glue("ch4_lin_rises", " and ".join(rises) or "neither model", display=False)
+above = bool(np.all(lin["maxout"].realised[1:] > lin["softmax"].realised[1:]))
+glue("ch4_lin_above", "at every" if above else "not at every", display=False)
+glue("ch4_lin_cap", float(-np.log(keras.config.epsilon())), display=False)
+glue("ch4_n_lin", n_lin, display=False)
+glue("ch4_lin_eps_small", float(lin_eps[1]), display=False)
+
+# %% [markdown]
+# The tangent underestimates the rise of the cost for both models. At
+# $\epsilon = $ {glue:text}`ch4_lin_eps_small:.3f` the cost of softmax regression has risen
+# {glue:text}`ch4_lin_softmax_small:.1f` times as much as its tangent predicts, at
+# $\epsilon = 0.25$ {glue:text}`ch4_lin_softmax_end:.1f` times (Keras caps the cross-entropy
+# at $-\log 10^{-7} \approx$ {glue:text}`ch4_lin_cap:.1f`, which is where that curve
+# flattens). Its logits move exactly linearly, so this gap is the curvature of the softmax
+# and the cross-entropy alone. The maxout network's factors are larger
+# {glue:text}`ch4_lin_above` step of $\epsilon$: {glue:text}`ch4_lin_maxout_small:.1f` at
+# {glue:text}`ch4_lin_eps_small:.3f` and {glue:text}`ch4_lin_maxout_end:.1f` at 0.25. One
+# reason is its confidence: half of its clean digits sit where the cross-entropy is flat
+# (their $\|\nabla_x J\|_1$ is below the median, {glue:text}`ch4_lin_maxout_median_grad:.1e`;
+# softmax regression's median is {glue:text}`ch4_lin_softmax_median_grad:.1e`), so the
+# tangent predicts almost nothing for them, while the *sign* of their tiny gradient still points
+# where the cost then rises steeply. This measurement cannot tell that effect apart from a
+# nonlinearity of the network itself; the logits can, and chapter
+# {doc}`08_generalization` draws them along this direction (the paper's Figure 4). What the
+# measurement does show is what §4 needs: for {glue:text}`ch4_lin_rises` the cost rises at
+# every step from 0 to 0.25, faster than its
+# tangent, and never bends back. The first-order expansion gets the direction right and the
+# size wrong (too small), which makes FGSM stronger than the linear estimate, not weaker.
 #
 # ## Why is our softmax more confident than the paper's?
 #
@@ -341,6 +429,7 @@ for lam, curve in curves.items():
     )
 fig.axes[0].axhline(79.3, color="black", linestyle=":", label="paper: 79.3 % confidence")
 fig.axes[0].set_xlabel("epochs of SGD")
+fig.axes[0].set_title("softmax regression during training, FGSM eps = .25 (clipped)")
 fig.axes[0].set_ylim(50, 101)
 fig.axes[0].legend(fontsize=8)
 display(fig)
@@ -375,8 +464,10 @@ print(f"confidence on mistakes per epoch, L1 {l1_values[1]:g}:", np.round(conf_d
 # mistakes.
 #
 # So the paper's 79.3 % is what softmax regression gives after a short training or with a
-# modest weight penalty; confidences near 99 % are what it gives when its weights are allowed
-# to grow further. The part of claim C1 that does not depend on the recipe is the error of
+# modest weight penalty; as its weights grow, the confidence climbs, to
+# {glue:text}`ch4_conf_last:.1f` % after {glue:text}`ch4_epochs_linear` epochs here and
+# {glue:text}`ch4_softmax_noclip_conf:.1f` % for the cached model attacked without clipping.
+# The part of claim C1 that does not depend on the recipe is the error of
 # almost 100 %: FGSM breaks a linear model whatever the scale of its weights. The confidence
 # is a property of the training recipe, which the paper does not give. We grade C1 on the
 # cached model of `experiments.softmax_regression` as it is, and note the range here.
@@ -450,6 +541,7 @@ for label, reports in rotation.items():
         figsize=(6.5, 4.0),
     )
 fig.axes[0].set_xlabel("rotation angle $a$ (radians)")
+fig.axes[0].set_title("maxout network on test digits rotated by the angle a")
 display(fig)
 
 # %%
@@ -499,10 +591,16 @@ x_rand = (
 )
 rows = [x_test[:n_show], x_grad, x_rand.astype("float32")]
 titles = [f"{c}" for c in y_test[:n_show]]
-titles += [f"grad: {c}" for c in evaluation.predict_labels(maxout, x_grad)]
-titles += [f"rand: {c}" for c in evaluation.predict_labels(maxout, rows[2])]
+titles += [f"{c}" for c in evaluation.predict_labels(maxout, x_grad)]
+titles += [f"{c}" for c in evaluation.predict_labels(maxout, rows[2])]
 plotting.image_grid(
-    np.concatenate(rows), rows=3, cols=n_show, titles=titles, per_image=True, figsize=(10.0, 3.6)
+    np.concatenate(rows),
+    rows=3,
+    cols=n_show,
+    titles=titles,
+    row_labels=["clean (label)", "toward gradient", "random direction"],
+    per_image=True,
+    figsize=(11.0, 3.6),
 )
 
 # %% [markdown]
@@ -520,6 +618,8 @@ bin_adv = evaluation.error_rate(maxout, adv_bin, y_test)
 glue("ch4_bin_same", 100 * same_pixels, display=False)
 glue("ch4_bin_clean", 100 * bin_clean, display=False)
 glue("ch4_bin_adv", 100 * bin_adv, display=False)
+glue("ch4_bin_ratio", bin_adv / bin_clean, display=False)
+glue("ch4_bin_flip", 100 * (1 - same_pixels), display=False)
 print(f"rounded pixels unchanged by FGSM: {100 * same_pixels:.2f} %")
 print(
     f"maxout on rounded clean digits {100 * bin_clean:.2f} %, on rounded FGSM digits {100 * bin_adv:.2f} %"
@@ -530,11 +630,13 @@ print(
 # clean digit; the pixels that flip are the grey ones on the edges of the strokes. The
 # maxout network's error on the rounded adversarial digits is {glue:text}`ch4_bin_adv:.2f` %,
 # against {glue:text}`ch4_bin_clean:.2f` % on the rounded clean digits and
-# {glue:text}`ch4_maxout_adv_error:.1f` % on the adversarial digits themselves. So nearly all
-# of what the label needs survives a perturbation of $\epsilon = 0.25$, as the footnote
-# says; what remains is carried by the few grey edge pixels. (Rounding is no defence: an
-# attacker who knows about it attacks the rounding network, and it helps only because MNIST
-# is nearly binary.)
+# {glue:text}`ch4_maxout_adv_error:.1f` % on the adversarial digits themselves. Rounding
+# undoes most of the attack, but not all of it: the error on rounded adversarial digits is
+# still {glue:text}`ch4_bin_ratio:.1f` times that on rounded clean ones. So the footnote's
+# premise holds for most digits, but the few flipped edge pixels, {glue:text}`ch4_bin_flip:.2f` %
+# of all pixels, still carry enough of the perturbation to fool the network on
+# {glue:text}`ch4_bin_adv:.2f` % of the digits. (Rounding is no defence: an attacker who knows
+# about it attacks the rounding network, and it helps only because MNIST is nearly binary.)
 #
 # ## C3: a convolutional maxout network on CIFAR-10
 #
@@ -546,9 +648,10 @@ print(
 # fifth of a standard deviation. After GCN alone the standard deviation would be
 # $55/\sqrt{3072} \approx$ {glue:text}`ch4_gcn_std:.2f`. ZCA whitening with filter bias $b$
 # then gives a principal direction of variance $\lambda$ the variance $\lambda/(\lambda + b)$,
-# which is below 1: the few strong directions of natural images are shrunk to about 1, the
-# many weak ones stay well below it, and the average variance drops to about a quarter, a
-# standard deviation of about one half.
+# which is below 1: directions much stronger than $b$ end near 1, directions much weaker
+# than $b$ near 0. The average over all directions, and so the standard deviation, depends on
+# the eigenvalues of CIFAR-10's pixel covariance, which we cannot compute without the data;
+# the footnote's standard deviation of 0.5 corresponds to an average variance of a quarter.
 #
 # The cell below loads CIFAR-10 with `datasets.load_cifar10` (from
 # `$ADVKERAS_DATA_DIR/cifar-10-batches-py`, else through `keras.datasets`, which downloads it),
@@ -562,13 +665,16 @@ print(
 # %%
 glue("ch4_gcn_std", float(55 / np.sqrt(32 * 32 * 3)), display=False)
 try:
-    (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(
-        train=profile.cifar_train, test=profile.cifar_test
-    )
+    with contextlib.redirect_stdout(io.StringIO()):  # keras' "Downloading data from ..." line
+        (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(
+            train=profile.cifar_train, test=profile.cifar_test
+        )
     cifar_source = "CIFAR-10"
 except Exception as error:  # offline: no local copy, and the download fails
-    cifar_source, cifar_reason = None, f"{type(error).__name__}: {error}"
-    print("CIFAR-10 is not available:", cifar_reason)
+    cifar_source = None
+    print(
+        f"CIFAR-10 is not available: no local copy, and the download failed ({type(error).__name__})"
+    )
 if cifar_source is None and profile.name == "smoke":
     rng = np.random.default_rng(0)
     n_cifar = profile.cifar_train + profile.cifar_test
@@ -607,11 +713,13 @@ glue("ch4_cifar_std", "not measured" if cifar is None else f"{cifar['std']:.3f}"
 #
 # ## Paper vs this book
 #
-# Tolerances are the book's default of 2 percentage points. C4 is qualitative; we call it
-# reproduced when the rotation towards the gradient by {glue:text}`ch4_rot_angle:.1f` radians
-# fools the network on more than half of the test digits while the random rotation of the
-# same angle moves the error by at most 2 points. Footnote 1 is a statement about the data,
-# checked above. Footnote 2 is graded on the standard deviation with a tolerance of 0.1.
+# Tolerances are the book's default of 2 percentage points. C1 and C2 are graded on the
+# unclipped attack, for the reasons given above; the notes give the clipped numbers. C4 is
+# qualitative; we call it reproduced when the rotation towards the gradient by
+# {glue:text}`ch4_rot_angle:.1f` radians fools the network on more than half of the test
+# digits while the random rotation of the same angle moves the error by at most 2 points.
+# Footnote 1 is a statement about the data, shown above (verdict "shown"). Footnote 2 is
+# graded on the standard deviation with a tolerance of 0.1.
 
 # %%
 real_cifar = cifar is not None and cifar_source == "CIFAR-10"
@@ -628,47 +736,43 @@ else:
 claims = [
     reporting.Claim(
         "C1-err",
-        "shallow softmax, MNIST test, FGSM eps=.25",
+        "shallow softmax, MNIST test, FGSM eps=.25, not clipped",
         "error",
         paper=99.9,
-        ours=100 * attacked["softmax"].error,
+        ours=100 * unclipped["softmax"].error,
+        note=f"clipped to [0, 1]: {100 * attacked['softmax'].error:.2f} %",
     ),
     reporting.Claim(
         "C1-conf",
-        "shallow softmax, MNIST test, FGSM eps=.25",
+        "shallow softmax, MNIST test, FGSM eps=.25, not clipped",
         "confidence on mistakes",
         paper=79.3,
-        ours=100 * attacked["softmax"].confidence_on_mistakes,
+        ours=100 * unclipped["softmax"].confidence_on_mistakes,
         note=(
-            f"grows with the weights: {conf_plain[0]:.1f} % after 1 epoch, "
-            f"{conf_decayed[-1]:.1f} % with L1 {l1_values[1]:g}, "
-            f"{100 * unclipped['softmax'].confidence_on_mistakes:.1f} % unclipped; the paper gives no recipe"
+            f"clipped: {100 * attacked['softmax'].confidence_on_mistakes:.1f} %; grows with the "
+            f"weights: {conf_plain[0]:.1f} % after 1 epoch, {conf_decayed[-1]:.1f} % with L1 "
+            f"{l1_values[1]:g} (clipped); the paper gives no recipe"
         ),
     ),
     reporting.Claim(
         "C2-err",
-        "naive maxout, MNIST test, FGSM eps=.25",
+        "naive maxout, MNIST test, FGSM eps=.25, not clipped",
         "error",
         paper=89.4,
-        ours=100 * attacked["maxout"].error,
+        ours=100 * unclipped["maxout"].error,
         note=(
-            f"unclipped: {100 * unclipped['maxout'].error:.1f} %; "
-            + (
-                "higher than the paper's, i.e. FGSM is at least as effective; our network is "
-                f"{kept['epochs']} epochs, weights of epoch {kept['kept']}"
-                if attacked["maxout"].error * 100 > 89.4
-                else f"{kept['epochs']} epochs, weights of epoch {kept['kept']}"
-            )
+            f"clipped to [0, 1]: {100 * attacked['maxout'].error:.1f} %; "
+            f"{kept['epochs']} epochs, weights of epoch {kept['kept']}"
         ),
     ),
     reporting.Claim(
         "C2-conf",
-        "naive maxout, MNIST test, FGSM eps=.25",
+        "naive maxout, MNIST test, FGSM eps=.25, not clipped",
         "confidence on mistakes",
         paper=97.6,
-        ours=100 * attacked["maxout"].confidence_on_mistakes,
+        ours=100 * unclipped["maxout"].confidence_on_mistakes,
         note=(
-            f"unclipped: {100 * unclipped['maxout'].confidence_on_mistakes:.1f} %; "
+            f"clipped: {100 * attacked['maxout'].confidence_on_mistakes:.1f} %; "
             f"{kept['epochs']} epochs, weights of epoch {kept['kept']} "
             f"({100 * clean['maxout'].error:.2f} % clean error)"
         ),
@@ -704,7 +808,7 @@ claims = [
         "pixels within .1 of 0 or 1",
         paper=None,
         ours=100 * near_binary,
-        verdict="reproduced",
+        verdict="shown",
         note=(
             f"rounding x_adv to 0/1 brings the maxout error from "
             f"{100 * attacked['maxout'].error:.1f} % to {100 * bin_adv:.2f} %"
@@ -736,6 +840,7 @@ extra = {
         **{label: [100 * r.error for r in reports] for label, reports in rotation.items()},
     },
     "rounded": {"clean": 100 * bin_clean, "adversarial": 100 * bin_adv},
+    "linearity": {name: r.as_dict() for name, r in lin.items()},
 }
 reporting.save_results("04_linear_perturbation", claims, extra=extra)
 reporting.show_claims(claims)

@@ -351,3 +351,64 @@ def test_perturb_needs_a_gradient_unless_the_perturbation_is_noise():
     np.testing.assert_allclose(
         adv.perturb(x, grad), np.clip(x + 0.1 * np.sign(grad), 0.0, 1.0), atol=1e-7
     )
+
+
+# ---------------------------------------------------------------------------
+# differentiable=True: the weights' gradient flows through η (§6's differentiable adversary)
+# ---------------------------------------------------------------------------
+
+
+def _double_backprop_step(model: keras.Model, x, y, *, eps: float, alpha: float, lr: float):
+    """One SGD step on J̃ with η = ε·∇ₓJ/‖∇ₓJ‖₂ a function of the weights, by hand."""
+    w, b = (tf.Variable(v) for v in model.get_weights())
+    x = tf.constant(x)
+
+    def cost(inputs):
+        logits = inputs @ w + b
+        return tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(y, logits))
+
+    with tf.GradientTape() as outer:
+        with tf.GradientTape() as inner:
+            inner.watch(x)
+            clean = cost(x)
+        g = inner.gradient(clean, x)
+        eta = eps * g / tf.maximum(tf.norm(g, axis=1, keepdims=True), 1e-12)
+        total = alpha * clean + (1 - alpha) * cost(x + eta)
+    gw, gb = outer.gradient(total, [w, b])
+    return w.numpy() - lr * gw.numpy(), b.numpy() - lr * gb.numpy()
+
+
+def test_differentiable_step_is_the_double_backpropagation_of_j_tilde():
+    x, y = _data()
+    expected = _double_backprop_step(_linear(), x, y, eps=0.5, alpha=0.5, lr=0.5)
+    results = {}
+    for differentiable in (True, False):
+        adv = AdversarialModel(_linear(), eps=0.5, alpha=0.5, norm=2, differentiable=differentiable)
+        adv.compile(optimizer=keras.optimizers.SGD(0.5))
+        adv.fit(x, y, batch_size=N, epochs=1, shuffle=False, verbose=0)
+        results[differentiable] = adv.base_model.get_weights()
+    for got, want in zip(results[True], expected, strict=True):
+        np.testing.assert_allclose(got, want, rtol=1e-5, atol=1e-6)
+    # Holding η constant (the paper's adversarial training) is another update.
+    assert not np.allclose(results[False][0], expected[0], atol=1e-5)
+
+
+@pytest.mark.parametrize(
+    "kwargs",
+    [
+        {"norm": "inf"},
+        {"norm": 2, "perturbation": "sign_noise"},
+        {"norm": 2, "targeted": "least_likely"},
+        {"norm": 2, "differentiable": "yes"},
+    ],
+)
+def test_differentiable_refuses_what_has_no_derivative_to_follow(kwargs):
+    kwargs = {"differentiable": True, **kwargs}
+    with pytest.raises(ValueError, match="differentiable"):
+        AdversarialModel(_linear(), eps=0.5, **kwargs)
+
+
+def test_differentiable_survives_get_config():
+    adv = AdversarialModel(_linear(), eps=0.5, norm=2, differentiable=True)
+    again = AdversarialModel.from_config(adv.get_config())
+    assert again.differentiable and again.norm == 2

@@ -312,3 +312,93 @@ def test_ensemble_of_one_equals_member_attack(softmax_model, data):
     sig = dense_model(W, B, "sigmoid")
     with pytest.raises(ValueError, match="`members`"):
         ev.ensemble_attack([sig], x, y, eps=0.25)
+
+
+# --------------------------------------------------------------------------- Wilson intervals
+
+
+@pytest.mark.parametrize(("k", "n"), [(0, 20), (3, 20), (10, 20), (19, 20), (20, 20), (1, 1)])
+def test_wilson_interval_contains_the_rate_and_matches_the_closed_form(k, n):
+    low, high = ev.wilson_interval(k, n)
+    assert 0.0 <= low <= k / n <= high <= 1.0
+    z = 1.959963984540054
+    p = k / n
+    centre = (p + z * z / (2 * n)) / (1 + z * z / n)
+    half = z / (1 + z * z / n) * math.sqrt(p * (1 - p) / n + z * z / (4 * n * n))
+    assert low == pytest.approx(max(0.0, centre - half), abs=1e-12)
+    assert high == pytest.approx(min(1.0, centre + half), abs=1e-12)
+
+
+def test_wilson_interval_narrows_with_more_examples_and_lower_confidence():
+    wide = ev.wilson_interval(18, 20)
+    narrow = ev.wilson_interval(900, 1000)
+    assert narrow[1] - narrow[0] < wide[1] - wide[0]
+    at_80 = ev.wilson_interval(18, 20, confidence=0.8)
+    assert wide[0] < at_80[0] <= at_80[1] < wide[1]
+
+
+@pytest.mark.parametrize(
+    ("args", "kwargs", "argument"),
+    [
+        ((21, 20), {}, "successes"),
+        ((-1, 20), {}, "successes"),
+        ((2.5, 20), {}, "successes"),
+        ((1, 0), {}, "n"),
+        ((1, 20), {"confidence": 1.0}, "confidence"),
+    ],
+)
+def test_wilson_interval_rejects_bad_input(args, kwargs, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        ev.wilson_interval(*args, **kwargs)
+
+
+# --------------------------------------------------------------------------- linearity (§4)
+
+
+def test_linearity_along_sign_is_exact_for_logistic_regression():
+    """One linear unit: the logit moves by exactly ε‖w‖₁ along sign(∇ₓJ), so both curves
+    have closed forms, and the softplus cost, convex along the line, is above its tangent."""
+    rng = np.random.default_rng(1)
+    w = rng.normal(size=(6, 1)).astype(np.float32)
+    b = np.array([0.3], np.float32)
+    model = dense_model(w, b, None)  # one logit: binary_logit
+    x = rng.uniform(0, 1, (30, 6)).astype(np.float32)
+    y = rng.integers(0, 2, 30)
+    eps = [0.0, 0.05, 0.1, 0.25]
+    r = ev.linearity_along_sign(model, x, y, eps)
+    s = 2.0 * y - 1.0
+    z = x.astype(np.float64) @ w[:, 0] + b[0]
+    l1 = np.abs(w).sum()
+    softplus = lambda t: np.logaddexp(0.0, t)  # noqa: E731
+    exact = [softplus(-s * z + e * l1).mean() for e in eps]
+    tangent = [softplus(-s * z).mean() + e * (sigmoid(-s * z) * l1).mean() for e in eps]
+    np.testing.assert_allclose(r.cost, exact, rtol=1e-5)
+    np.testing.assert_allclose(r.linear, tangent, rtol=1e-5)
+    np.testing.assert_allclose(r.gradient_l1, sigmoid(-s * z) * l1, rtol=1e-5)
+    assert r.clean_cost == pytest.approx(exact[0], rel=1e-6)
+    assert np.isnan(r.realised[0]) and np.all(r.realised[1:] >= 1.0 - 1e-6)
+    assert np.all(r.cost >= r.linear - 1e-6)
+    assert r.n == 30 and set(r.as_dict()) >= {"epsilons", "cost", "linear", "realised"}
+
+
+def test_linearity_along_sign_first_order_for_a_smooth_network():
+    """For a smooth network the gap between cost and tangent shrinks like ε²."""
+    keras.utils.set_random_seed(0)
+    model = keras.Sequential(
+        [keras.Input((5,)), keras.layers.Dense(8, activation="tanh"), keras.layers.Dense(3)]
+    )
+    x = np.random.default_rng(2).uniform(0, 1, (20, 5)).astype(np.float32)
+    y = np.arange(20) % 3
+    r = ev.linearity_along_sign(model, x, y, [0.0, 1e-3, 2e-3])
+    gap = np.abs(r.cost - r.linear)
+    assert gap[0] < 1e-6
+    assert gap[1] < 0.05 * (r.linear[1] - r.linear[0])
+    assert gap[2] == pytest.approx(4 * gap[1], rel=0.3, abs=1e-6)
+
+
+def test_linearity_along_sign_rejects_bad_input(softmax_model, data):
+    x, y = data
+    with pytest.raises(ValueError, match="`epsilons"):
+        ev.linearity_along_sign(softmax_model, x, y, [0.0, -0.1])
+    with pytest.raises(ValueError, match="`y`"):
+        ev.linearity_along_sign(softmax_model, x, y[:-1], [0.1])

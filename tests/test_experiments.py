@@ -335,8 +335,9 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
     assert [cache.keras_config(c) for c in trained["callbacks"]] == spec["callbacks"]
     defaults = {k: p.default for k, p in inspect.signature(real_fit).parameters.items()}
     not_settings = {"model", "x", "y", "validation_data", "optimizer", "callbacks", "verbose"}
-    # steps_per_execution leaves the weights unchanged (test_training.py checks it bitwise).
-    not_settings.add("steps_per_execution")
+    # steps_per_execution leaves the weights unchanged (test_training.py checks it bitwise);
+    # norm and layer are named only when set (the keys of runs before them stay valid).
+    not_settings |= {"steps_per_execution", "norm", "layer", "differentiable"}
     assert set(spec["fit"]) == set(defaults) - not_settings
     expected = {k: trained.get(k, defaults[k]) for k in spec["fit"]}
     assert cache.canonical_json(expected) == cache.canonical_json(spec["fit"])
@@ -505,3 +506,39 @@ def test_the_paper_profile_runs_under_a_tiny_budget(cache_dir):
     assert history[kept["kept"] - 1] == min(history)
     spec = experiments.recipe_spec("maxout", tiny, adversarial=True)
     assert spec["profile"] == "paper" and spec["fit"]["patience"] == 1
+
+
+@needs_mnist
+def test_the_large_network_is_retrained_on_all_the_data_for_the_kept_epochs(cache_dir, monkeypatch):
+    """C13: stage 1 stops early on the split; stage 2 trains k epochs on train + validation."""
+    seen: list[tuple[int, bool]] = []
+    real_fit = fitting.fit_classifier
+
+    @functools.wraps(real_fit)
+    def recording_fit(model: keras.Model, x: np.ndarray, y: np.ndarray, **kwargs: Any) -> Any:
+        seen.append((len(x), kwargs.get("validation_data") is not None))
+        return real_fit(model, x, y, **kwargs)
+
+    monkeypatch.setattr(fitting, "fit_classifier", recording_fit)
+    tiny = profiles.get_profile("paper").replace(
+        mnist_train=300,
+        mnist_val=100,
+        mnist_test=100,
+        maxout_units_large=8,
+        epochs_adversarial=3,
+        patience=1,
+    )
+    net = experiments.maxout_retrained(tiny, seed=1)
+    stage1 = experiments.kept_epoch(
+        experiments.maxout(tiny, 1, units=8, adversarial=True), tiny, fgsm=True
+    )
+    assert net.advkeras_stage1 == stage1
+    history = net.advkeras_history
+    assert len(history["loss"]) == stage1["kept"]
+    assert not any(key.startswith("val_") for key in history)  # nothing held out
+    assert net.get_layer("h0").units == 8
+    assert seen == [(300, True), (400, False)]  # stage 1 on the split, stage 2 on all of it
+    # A second call loads both stages from the cache: same weights.
+    again = experiments.maxout_retrained(tiny, seed=1)
+    for a, b in zip(net.get_weights(), again.get_weights(), strict=True):
+        np.testing.assert_array_equal(a, b)

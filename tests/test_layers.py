@@ -494,3 +494,51 @@ def test_rbf_config_and_keras_file_round_trip(tmp_path):
     loaded = keras_round_trip(model, tmp_path, RNG.uniform(size=(5, 4)).astype("float32"))
     np.testing.assert_allclose(np_(loaded.get_layer("rbf").beta), [0.2, 0.4, 0.8], rtol=1e-6)
     assert loaded.get_layer("rbf").log_beta.trainable is False
+
+
+def test_rbf_per_dimension_matches_numpy_and_reduces_to_scalar_beta():
+    centers = RNG.uniform(size=(3, 5))
+    beta = RNG.uniform(0.1, 2.0, size=(3, 5))
+    layer = RBF(3, per_dimension=True)
+    layer.build((None, 5))
+    assert tuple(layer.log_beta.shape) == (3, 5)
+    layer.centers.assign(centers.astype("float32"))
+    layer.log_beta.assign(np.log(beta).astype("float32"))
+    x = RNG.uniform(size=(4, 5)).astype("float32")
+    expected = np.exp(-np.einsum("nkd,kd->nk", (x[:, None, :] - centers[None]) ** 2, beta))
+    np.testing.assert_allclose(np_(layer(x)), expected, rtol=1e-4, atol=1e-7)
+    # the same beta in every dimension is the scalar-beta layer
+    same = np.repeat(beta[:, :1], 5, axis=1)
+    layer.log_beta.assign(np.log(same).astype("float32"))
+    scalar = _rbf_with(centers, beta[:, 0])
+    np.testing.assert_allclose(np_(layer(x)), np_(scalar(x)), rtol=1e-4, atol=1e-7)
+
+
+def test_rbf_per_dimension_fit_beta_is_scaled_diagonal_gaussian_precision():
+    x = RNG.uniform(size=(63, 4)) * np.array([1.0, 0.1, 2.0, 0.5])
+    y = np.arange(63) % 3
+    layer = RBF(3, per_dimension=True).init_centers(x, y, fit_beta=True, variance_floor=0.01)
+    beta = np_(layer.beta)
+    for k in range(3):
+        inverse = 1.0 / (x[y == k].var(0) + 0.01)
+        ratio = beta[k] / inverse
+        np.testing.assert_allclose(ratio, ratio[0], rtol=1e-4)  # proportional to 1/(var+floor)
+    p = np_(layer(x.astype("float32")))
+    for k in range(3):
+        assert np.median(p[y == k, k]) == pytest.approx(0.5, abs=1e-4)
+    with pytest.raises(ValueError, match="variance_floor"):
+        layer.init_centers(x, y, fit_beta=True, variance_floor=0.0)
+    with pytest.raises(ValueError, match="per_dimension"):
+        RBF(3, per_dimension="yes")
+
+
+def test_rbf_per_dimension_config_round_trip_and_old_configs_load(tmp_path):
+    layer = RBF(2, per_dimension=True, name="rbf")
+    assert_config_round_trip(layer)
+    old = RBF(2).get_config()
+    old.pop("per_dimension")  # a config written before the option existed
+    assert RBF.from_config(old).per_dimension is False
+    model = keras.Sequential([keras.Input((3,)), layer], name="rbf_seq")
+    layer.log_beta.assign(np.log(RNG.uniform(0.1, 1.0, size=(2, 3))).astype("float32"))
+    loaded = keras_round_trip(model, tmp_path, RNG.uniform(size=(5, 3)).astype("float32"))
+    np.testing.assert_allclose(np_(loaded.get_layer("rbf").beta), np_(layer.beta), rtol=1e-6)

@@ -253,6 +253,23 @@ def test_rbf_network_structure_and_default_beta():
     assert model.count_params() == 10 * 784 + 10
     custom = models.rbf_network(4, 2, beta=0.3)
     np.testing.assert_allclose(np_(custom.get_layer("rbf").beta), 0.3, rtol=1e-6)
+    diagonal = models.rbf_network(784, 10, per_dimension=True)
+    assert diagonal.count_params() == 2 * 10 * 784
+
+
+def test_deep_rbf_network_structure_and_closed_form():
+    model = models.deep_rbf_network(5, 3, hidden=4, beta=0.2)
+    assert [layer.name for layer in model.layers] == ["x", "rbf0", "rbf"]
+    assert losses.infer_output_kind(model) == "independent"
+    assert model.count_params() == (4 * 5 + 4) + (3 * 4 + 3)
+    first, top = model.get_layer("rbf0"), model.get_layer("rbf")
+    c0, c1 = np_(first.centers).astype(np.float64), np_(top.centers).astype(np.float64)
+    x = RNG.uniform(size=(6, 5)).astype("float32")
+    h = np.exp(-0.2 * ((x[:, None, :] - c0[None]) ** 2).sum(-1))
+    expected = np.exp(-0.2 * ((h[:, None, :] - c1[None]) ** 2).sum(-1))
+    np.testing.assert_allclose(model.predict(x, verbose=0), expected, rtol=1e-4, atol=1e-6)
+    with pytest.raises(ValueError, match="hidden"):
+        models.deep_rbf_network(5, 3, hidden=0)
 
 
 # --------------------------------------------------------------------------- ensemble

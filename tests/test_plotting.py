@@ -205,15 +205,16 @@ def test_sweep_plot_curves_in_percent_and_paper_marker():
         paper_point=(0.25, 0.894, 0.976),
     )
     ax = fig.axes[0]
-    error_line, conf_line, paper = ax.lines
+    error_line, conf_line, paper_error, paper_conf = ax.lines
     np.testing.assert_allclose(error_line.get_ydata(), [1.0, 50.0, 89.4])
     assert conf_line.get_color() == error_line.get_color()
-    np.testing.assert_allclose(paper.get_xdata(), [0.25, 0.25])
-    np.testing.assert_allclose(paper.get_ydata(), [89.4, 97.6])
+    np.testing.assert_allclose(paper_error.get_xdata(), [0.25])
+    np.testing.assert_allclose(paper_error.get_ydata(), [89.4])
+    np.testing.assert_allclose(paper_conf.get_ydata(), [97.6])
     # a second model on the same axes gets its own colour
     out = plotting.sweep_plot(eps, [0.0, 0.1, 0.2], ax=ax, label="adversarial")
-    assert out is fig and len(ax.lines) == 4
-    assert ax.lines[3].get_color() != error_line.get_color()
+    assert out is fig and len(ax.lines) == 5
+    assert ax.lines[4].get_color() != error_line.get_color()
 
 
 @pytest.mark.parametrize(
@@ -256,3 +257,82 @@ def test_figures_are_not_registered_with_pyplot():
     plotting.image_grid(np.zeros((4, 784)))
     plotting.sweep_plot([0.1], [0.5])
     assert plt.get_fignums() == []
+
+
+def test_image_grid_row_labels_and_colorbar():
+    x = np.linspace(-1, 1, 6 * 784).reshape(6, 784)
+    fig = plotting.image_grid(
+        x, rows=2, cols=3, row_labels=["L-BFGS", "FGSM"], colorbar="r", vmin=-1, vmax=1
+    )
+    ax = fig.axes[0]
+    texts = [t.get_text() for t in ax.texts]
+    assert texts == ["L-BFGS", "FGSM"]
+    first, second = (t.get_position()[1] for t in ax.texts)
+    assert second > first  # image rows go down the mosaic
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "r"  # the colour bar's axes
+    with pytest.raises(ValueError, match="`row_labels`"):
+        plotting.image_grid(x, rows=2, cols=3, row_labels=["only one"])
+    with pytest.raises(ValueError, match="`colorbar`"):
+        plotting.image_grid(x, rows=2, cols=3, per_image=True, colorbar="r")
+
+
+def test_sweep_plot_paper_markers_are_separate_and_named_per_model():
+    fig = plotting.sweep_plot(
+        [0.0, 0.25], [0.0, 0.9], [np.nan, 0.95], label="maxout", paper_point=(0.25, 0.894, 0.976)
+    )
+    ax = fig.axes[0]
+    labels = [line.get_label() for line in ax.lines]
+    assert labels == [
+        "maxout: error",
+        "maxout: confidence on mistakes",
+        "maxout: paper's error",
+        "maxout: paper's confidence",
+    ]
+    assert ax.lines[2].get_marker() != ax.lines[3].get_marker()
+    assert ax.lines[2].get_color() == ax.lines[0].get_color()
+    assert "%" in ax.get_ylabel() and ax.get_ylabel() != "%"
+
+
+def test_linearity_plot_draws_cost_and_tangent_in_one_colour():
+    fig = plotting.linearity_plot([0, 0.1, 0.2], [0.1, 0.4, 0.9], [0.1, 0.5, 0.9], label="m")
+    cost, tangent = fig.axes[0].lines
+    np.testing.assert_allclose(cost.get_ydata(), [0.1, 0.4, 0.9])
+    np.testing.assert_allclose(tangent.get_ydata(), [0.1, 0.5, 0.9])
+    assert cost.get_color() == tangent.get_color()
+    with pytest.raises(ValueError, match="`linear`"):
+        plotting.linearity_plot([0, 0.1], [0.1, 0.2], [0.1])
+
+
+def test_curves_draws_each_series_with_its_style_and_labels():
+    fig = plotting.curves(
+        [0, 4, 8],
+        {"exact": [0.0, 50.0, 100.0], "FGSM": [0.0, 49.0, np.nan]},
+        xlabel="ε (grey levels)",
+        ylabel="error (%)",
+        title="logistic regression",
+        styles={"exact": {"color": "0.6", "linewidth": 4, "marker": ""}},
+        logx=False,
+        ylim=(0, 100),
+    )
+    ax = fig.axes[0]
+    exact, measured = ax.lines
+    assert exact.get_label() == "exact" and exact.get_linewidth() == 4
+    assert measured.get_marker() == "o"
+    np.testing.assert_allclose(measured.get_ydata()[:2], [0.0, 49.0])
+    assert ax.get_xlabel() == "ε (grey levels)" and ax.get_title() == "logistic regression"
+    assert ax.get_ylim() == (0.0, 100.0)
+    assert [t.get_text() for t in ax.get_legend().get_texts()] == ["exact", "FGSM"]
+
+
+@pytest.mark.parametrize(
+    ("x", "series", "styles", "argument"),
+    [
+        ([], {"a": []}, None, "x"),
+        ([0, 1], {}, None, "series"),
+        ([0, 1], {"a": [1, 2, 3]}, None, r"series\['a'\]"),
+        ([0, 1], {"a": [1, 2]}, {"b": {}}, "styles"),
+    ],
+)
+def test_curves_rejects_bad_input(x, series, styles, argument):
+    with pytest.raises(ValueError, match=f"`{argument}`"):
+        plotting.curves(x, series, xlabel="x", ylabel="y", styles=styles)

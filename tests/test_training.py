@@ -596,6 +596,58 @@ def test_fast_path_matches_the_plain_keras_path(adversarial):
         np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
 
 
+@pytest.mark.parametrize("options", [{"norm": 2}, {"layer": "h"}, {"norm": 2, "layer": "h"}])
+def test_fit_classifier_trains_with_the_models_norm_and_layer_options(options):
+    """fit_classifier(norm=, layer=) is AdversarialModel(norm=, layer=) fitted (one full batch)."""
+    rng = np.random.default_rng(2)
+    x = rng.uniform(0.0, 1.0, size=(16, 5)).astype(np.float32)
+    y = (np.arange(16) % 3).astype(np.int64)
+
+    def mlp() -> keras.Model:
+        keras.utils.set_random_seed(11)
+        return keras.Sequential(
+            [
+                keras.Input((5,)),
+                keras.layers.Dense(6, activation="relu", name="h"),
+                keras.layers.Dense(6, activation="relu", name="g"),
+                keras.layers.Dense(3, name="out"),
+            ]
+        )
+
+    ours = fit_classifier(
+        mlp(),
+        x,
+        y,
+        epochs=1,
+        batch_size=16,
+        adversarial=True,
+        eps=0.1,
+        optimizer=keras.optimizers.SGD(0.5),
+        verbose=0,
+        **options,
+    )
+    base = mlp()
+    adv = AdversarialModel(base, eps=0.1, alpha=0.5, **options)
+    adv.compile(optimizer=keras.optimizers.SGD(0.5))
+    adv.fit(x, y, batch_size=16, epochs=1, shuffle=False, verbose=0)
+    plain = fit_classifier(
+        mlp(),
+        x,
+        y,
+        epochs=1,
+        batch_size=16,
+        adversarial=True,
+        eps=0.1,
+        optimizer=keras.optimizers.SGD(0.5),
+        verbose=0,
+    )
+    for a, b in zip(ours.get_weights(), base.get_weights(), strict=True):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+    assert any(  # and the option changed what was learnt
+        not np.allclose(a, b) for a, b in zip(ours.get_weights(), plain.get_weights(), strict=True)
+    )
+
+
 def test_fit_is_keras_fit_with_validation_split():
     x, y, w, b = _data(n=20)
     adv = AdversarialModel(_softmax_model(w, b), eps=0.1)

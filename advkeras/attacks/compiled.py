@@ -137,7 +137,7 @@ def clear_compiled(model: Any = None) -> None:
 # --------------------------------------------------------------------------- XLA or graph
 
 
-#: Keras' convolution layers (XLA:CPU differentiates convolutions slowly).
+#: Keras' convolution layers (XLA on the CPU differentiates convolutions slowly).
 CONVOLUTIONS: tuple[type, ...] = tuple(
     getattr(keras.layers, name)
     for name in (

@@ -16,7 +16,7 @@ style of CleverHans v4's ``compute_gradient`` and ``optimize_linear``:
    perturbation of norm ε that increases the linearised cost most,
    η = ε·sign(g) for the max norm (the fast gradient sign method),
    η = ε·g/‖g‖₂ per example for the L2 norm, ε on the coordinate(s) of largest
-   |g| for the L1 norm. A targeted step descends the target's cost instead.
+   ``|g|`` for the L1 norm. A targeted step descends the target's cost instead.
 4. **Projection and clipping**: :func:`perturb` adds η and clips x + η into the
    data box; :func:`clip_eta` projects η onto the ε-ball of a norm (what an
    iterative attack needs between steps).
@@ -26,7 +26,7 @@ step of :mod:`advkeras.attacks.noise`, the rotation of
 :mod:`advkeras.attacks.rotation` and :class:`advkeras.training.AdversarialModel`
 all call these functions, so that they compute the same numbers.
 
-Norms are named as :func:`advkeras._validation.check_norm` returns them:
+Norms are named as ``advkeras._validation.check_norm`` returns them:
 ``"inf"``, ``1`` or ``2`` (``np.inf`` and ``"linf"`` are read as ``"inf"``).
 """
 
@@ -287,9 +287,9 @@ def direction(grad: tf.Tensor, norm: Any = "inf") -> tf.Tensor:
     """The unit-norm step that increases the linearised cost most, per example.
 
     ``"inf"``: sign(g) (FGSM). ``2``: g/‖g‖₂, each example flattened. ``1``:
-    ±1 on the coordinate(s) of largest |g| (shared equally when several tie).
+    ±1 on the coordinate(s) of largest ``|g|`` (shared equally when several tie).
     A zero gradient gives a zero step. For the L2 and L1 norms the gradient is
-    first divided by its largest |gᵢ|, so that a tiny gradient does not
+    first divided by its largest ``|gᵢ|``, so that a tiny gradient does not
     underflow.
 
     Args:

@@ -31,7 +31,23 @@ from advkeras import environment
 from advkeras._files import atomic_write_text
 from advkeras.book.profiles import Profile, get_profile
 
-VERDICTS = ("reproduced", "close", "not reproduced", "not run", "qualitative")
+VERDICTS = (
+    "reproduced",
+    "close",
+    "partly reproduced",
+    "not reproduced",
+    "not run",
+    "qualitative",
+    "identity",
+    "shown",
+)
+"""The verdicts a claim can get. ``reproduced``, ``close`` and ``not reproduced`` grade a
+measured claim against the paper's number and tolerance; ``partly reproduced`` is the
+paper's outcome reached by another route or failure mode (say which in the note);
+``qualitative`` is a claim without a number, graded by a stated rule; ``identity`` is an
+equation checked numerically (it holds by algebra, so it cannot fail except by rounding
+or a bug); ``shown`` is a fact about the data or a statement the chapter demonstrates
+rather than measures. Only ``reproduced`` counts as a reproduction."""
 
 
 def verdict(
@@ -41,7 +57,13 @@ def verdict(
 
     ``reproduced`` when ``|ours − paper| <= tolerance``, ``close`` within
     ``close_factor`` × tolerance, else ``not reproduced``; ``not run`` when we
-    have no number, ``qualitative`` when the paper gives none.
+    have no number, ``qualitative`` when the paper gives none. The other words of
+    :data:`VERDICTS` are given by hand (``Claim(..., verdict="identity")``).
+
+    Example:
+
+    >>> verdict(89.4, 90.6, 2.0), verdict(89.4, 82.1, 2.0), verdict(None, 1.0, 2.0)
+    ('reproduced', 'not reproduced', 'qualitative')
     """
     if ours is None or (isinstance(ours, float) and math.isnan(ours)):
         return "not run"
@@ -166,8 +188,23 @@ def save_results(
         "claims": {c.id: {**asdict(c), "profile": profile.name} for c in claims},
         "extra": extra or {},
     }
-    text = json.dumps(record, indent=1, sort_keys=True) + "\n"
+    text = json.dumps(_strict(record), indent=1, sort_keys=True, allow_nan=False) + "\n"
     return atomic_write_text(out_dir / f"{chapter}.json", text)
+
+
+def _strict(value: Any) -> Any:
+    """``value`` with every non-finite float as None: the results files are strict JSON.
+
+    >>> _strict({"a": [1.0, float("nan")], "b": (float("inf"), 2)})
+    {'a': [1.0, None], 'b': [None, 2]}
+    """
+    if isinstance(value, float) and not math.isfinite(value):
+        return None
+    if isinstance(value, dict):
+        return {k: _strict(v) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return [_strict(v) for v in value]
+    return value
 
 
 def load_results(directory: str | os.PathLike[str]) -> dict[str, dict[str, Any]]:

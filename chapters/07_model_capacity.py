@@ -1,0 +1,402 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Different kinds of model capacity
+#
+# > One reason that the existence of adversarial examples can seem counter-intuitive is that
+# > most of us have poor intuitions for high-dimensional spaces. [...] Many people think of
+# > low-capacity models as unable to make many different confident predictions. This is not
+# > correct. Some models with low capacity do exhibit this behavior. For example, shallow RBF
+# > networks with $p(y = 1 \mid x) = \exp\big((x - \mu)^\top \beta (x - \mu)\big)$ are only able
+# > to confidently predict that the positive class is present in the vicinity of $\mu$.
+# > Elsewhere, they default to predicting the class is absent, or have low-confidence
+# > predictions. RBF networks are naturally immune to adversarial examples, in the sense that
+# > they have low confidence when they are fooled. A shallow RBF network with no hidden layers
+# > gets an error rate of 55.4 % on MNIST using adversarial examples generated with the fast
+# > gradient sign method and $\epsilon = .25$. However, its confidence on mistaken examples is
+# > only 1.2 %. Its average confidence on clean test examples is 60.6 %. We can't expect a
+# > model with such low capacity to get the right answer at all points of space, but it does
+# > correctly respond by reducing its confidence considerably on points it does not
+# > "understand." RBF units are unfortunately not invariant to any significant
+# > transformations so they cannot generalize very well. We can view linear units and RBF
+# > units as different points on a precision-recall tradeoff curve. Linear units achieve high
+# > recall by responding to every input in a certain direction, but may have low precision due
+# > to responding too strongly in unfamiliar situations. RBF units achieve high precision by
+# > responding only to a specific point in space, but in doing so sacrifice recall. Motivated
+# > by this idea, we decided to explore a variety of models involving quadratic units,
+# > including deep RBF networks. We found this to be a difficult task: every model with
+# > sufficient quadratic inhibition to resist adversarial perturbation obtained high training
+# > set error when trained with SGD.
+#
+# (Section 7 of {cite}`goodfellow2015explaining`, abridged.) This chapter trains the shallow
+# RBF network, measures claim C22 on it, draws the precision-recall trade-off of RBF units
+# against softmax regression, and makes a small attempt at a deep RBF network (C23).
+
+# %%
+# Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
+# was executed with (to become "advkeras==<version>" once advkeras is released on PyPI), and
+# myst-nb for glue(). TensorFlow, Keras and NumPy are Colab's own and stay as they are. If pip
+# reports that it upgraded a package that was already imported, restart the session.
+import os
+import subprocess
+import sys
+
+ADVKERAS_REV = "ee4734a7c67bbb12035a16e75ee4132dd1361e62"
+ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
+override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
+if override or "google.colab" in sys.modules:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", override or ADVKERAS, "myst-nb"])
+if "google.colab" in sys.modules:  # the long-trained networks, hash-checked, instead of training
+    os.environ.setdefault(
+        "ADVKERAS_NETWORKS",
+        f"https://raw.githubusercontent.com/advkeras/advkeras/{ADVKERAS_REV}/networks",
+    )
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import advkeras
+
+print(f"Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, Keras {keras.__version__},")
+print(f"NumPy {np.__version__}, advkeras {advkeras.__version__}")
+gpus = tf.config.list_physical_devices("GPU")
+print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow runs on the CPU")
+
+# %%
+# %matplotlib inline
+import keras
+import numpy as np
+from IPython.display import Markdown, display
+from matplotlib.figure import Figure
+from myst_nb import glue
+
+from advkeras import attacks, evaluation, model_capacity
+from advkeras.book import experiments, profiles, reporting
+
+profile = profiles.get_profile()
+print(profile.describe())
+keras.utils.set_random_seed(0)
+
+# %% [markdown]
+# ## Which RBF network?
+#
+# The formula as printed has no minus sign: with a positive definite $\beta$,
+# $\exp\big((x - \mu)^\top \beta (x - \mu)\big) \ge 1$ is no probability, so we read it as
+# $\exp\big(-(x - \mu)^\top \beta (x - \mu)\big)$ with $\beta$ positive definite. The formula is
+# also written for one output, "the positive class". For ten digits the paper's numbers force
+# one *independent* unit per class, $p_k(x) = \exp\big(-(x - \mu_k)^\top \beta_k (x - \mu_k)\big)$,
+# not a softmax over ten such scores: a confidence is the largest of the model's ten
+# probabilities, and ten probabilities that sum to one have a largest one of at least
+# $1/10$, so no normalised model can average 1.2 % confidence on its mistakes. Independent
+# units can all be small at once, which is what the paper describes: "elsewhere, they
+# default to predicting the class is absent".
+#
+# The network is trained on the sum of the ten units' binary cross-entropies (each unit says
+# whether its class is present). The paper gives neither the form of $\beta$ nor the
+# training. One scalar per class, $\beta_k = b_k I$, is too rigid: in our first version it
+# trained to about 20 % test error. Here $\beta_k$ is diagonal, one precision per class and
+# pixel, so that a pixel that varies a lot within a class counts less:
+#
+# $$
+# p_k(x) = \exp\Big(-\sum_{i=1}^{784} \beta_{ki}\,(x_i - \mu_{ki})^2\Big).
+# $$
+#
+# `experiments.rbf` starts $\mu_k$ at the mean of class $k$'s training digits and $\beta_{ki}$
+# at $1/(v_{ki} + 0.01)$, with $v_{ki}$ the variance of pixel $i$ in class $k$ (a diagonal
+# Gaussian), scaled so that the median training digit of class $k$ starts at $p_k = 0.5$, and
+# then trains both with Adam.
+
+# %%
+splits = experiments.mnist(profile)
+x_test, y_test = splits.x_test, splits.y_test
+eps = experiments.MNIST_EPS
+rbf = experiments.rbf(profile)
+softmax = experiments.softmax_regression(profile)
+rbf_clean = evaluation.evaluate(rbf, x_test, y_test)
+rbf_train_error = evaluation.error_rate(rbf, splits.x_train, splits.y_train)
+glue("ch7_rbf_epochs", len(rbf.advkeras_history["loss"]), display=False)
+glue("ch7_rbf_clean", 100 * rbf_clean.error, display=False)
+glue("ch7_rbf_train", 100 * rbf_train_error, display=False)
+glue("ch7_rbf_conf_clean", 100 * rbf_clean.confidence_clean, display=False)
+print(
+    f"RBF: test error {100 * rbf_clean.error:.2f} %, training error {100 * rbf_train_error:.2f} %,"
+)
+print(f"     mean confidence on clean test digits {100 * rbf_clean.confidence_clean:.1f} %")
+
+# %% [markdown]
+# After {glue:text}`ch7_rbf_epochs` epochs the RBF network misclassifies
+# {glue:text}`ch7_rbf_clean:.2f` % of the test digits ({glue:text}`ch7_rbf_train:.2f` % of
+# the training digits). The paper gives no clean error for its RBF network; its average
+# confidence on clean test digits was 60.6 %, ours is {glue:text}`ch7_rbf_conf_clean:.1f` %.
+#
+# ## C22: the RBF network under the fast gradient sign method
+#
+# FGSM with $\epsilon = 0.25$ follows the sign of the gradient of the training cost, here the
+# summed binary cross-entropy, and the result is clipped to $[0, 1]$. The paper does not say
+# which cost its attack differentiated; the summed one also pushes the wrong classes'
+# units up. We therefore also attack with $-\log p_y$ alone
+# (`model_capacity.true_class_nll_loss`), which only drives the input away from the true
+# class's centre, and without clipping.
+
+# %%
+attacks_rbf = {
+    "training cost, clipped": attacks.fgsm(rbf, x_test, y_test, eps=eps),
+    "-log p_y, clipped": attacks.fgsm(
+        rbf, x_test, y_test, eps=eps, loss=model_capacity.true_class_nll_loss
+    ),
+    "training cost, unclipped": attacks.fgsm(rbf, x_test, y_test, eps=eps, clip=None),
+}
+reports = {name: evaluation.evaluate(rbf, xa, y_test) for name, xa in attacks_rbf.items()}
+rows = ["| FGSM, eps = .25 | error | confidence on mistakes |", "|---|---:|---:|"]
+rows += [
+    f"| {name} | {100 * r.error:.1f} % | {100 * r.confidence_on_mistakes:.2f} % |"
+    for name, r in reports.items()
+]
+rows.append("| paper | 55.4 % | 1.2 % |")
+display(Markdown("\n".join(rows)))
+main = reports["training cost, clipped"]
+nll = reports["-log p_y, clipped"]
+glue("ch7_fgsm_error", 100 * main.error, display=False)
+glue("ch7_fgsm_conf", 100 * main.confidence_on_mistakes, display=False)
+glue("ch7_nll_error", 100 * nll.error, display=False)
+glue("ch7_nll_conf", 100 * nll.confidence_on_mistakes, display=False)
+glue("ch7_unclipped_error", 100 * reports["training cost, unclipped"].error, display=False)
+softmax_adv = evaluation.evaluate(softmax, attacks.fgsm(softmax, x_test, y_test, eps=eps), y_test)
+glue("ch7_softmax_fgsm_conf", 100 * softmax_adv.confidence_on_mistakes, display=False)
+errors = [r.error for r in reports.values()]
+glue(
+    "ch7_err_vs_paper",
+    "above" if min(errors) > 0.554 else "below" if max(errors) < 0.554 else "on both sides of",
+    display=False,
+)
+glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
+
+# %% [markdown]
+# With the training cost, FGSM fools the RBF network on {glue:text}`ch7_fgsm_error:.1f` % of
+# the test digits (the paper: 55.4 %), and on its mistakes it is
+# {glue:text}`ch7_fgsm_conf:.2f` % confident on average (the paper: 1.2 %). With $-\log p_y$
+# alone the error is {glue:text}`ch7_nll_error:.1f` % at {glue:text}`ch7_nll_conf:.2f` %
+# confidence, without clipping {glue:text}`ch7_unclipped_error:.1f` %. Softmax regression,
+# attacked the same way, errs on {glue:text}`ch7_softmax_fgsm_error:.1f` % and is
+# {glue:text}`ch7_softmax_fgsm_conf:.1f` % confident on its mistakes. The RBF network's error
+# under attack is {glue:text}`ch7_err_vs_paper` the paper's 55.4 % with each of the three
+# attacks.
+#
+# ## The precision-recall trade-off
+#
+# The paper places linear units and RBF units on a precision-recall curve. Make it concrete:
+# let a model answer only when its confidence (its largest output) reaches a threshold $t$.
+# Its precision is the share of correct answers among those it gives, its recall the share
+# of all digits it answers correctly:
+#
+# $$
+# \text{precision}(t) = \frac{\#\{\text{answered and correct}\}}{\#\{\text{answered}\}},
+# \qquad
+# \text{recall}(t) = \frac{\#\{\text{answered and correct}\}}{N}.
+# $$
+#
+# `model_capacity.precision_recall` traces both for $t$ from 0 to 1 (log-spaced from
+# $10^{-4}$), on the clean test digits
+# and on each model's own FGSM examples.
+
+# %%
+# t = 0 and 0.5, and 200 thresholds spaced evenly on a log scale from 1e-4 to 1 (the RBF
+# network's confidences on adversarial digits are tiny)
+thresholds = np.unique(np.concatenate([[0.0, 0.5], np.geomspace(1e-4, 1.0, 200)]))
+curves = {}
+for name, model in [("RBF", rbf), ("softmax regression", softmax)]:
+    x_adv = attacks_rbf["training cost, clipped"] if model is rbf else None
+    if x_adv is None:
+        x_adv = attacks.fgsm(model, x_test, y_test, eps=eps)
+    for data, xs in [("clean", x_test), ("FGSM", x_adv)]:
+        proba = evaluation.predict_proba(model, xs)
+        curves[name, data] = model_capacity.precision_recall(
+            proba.max(axis=1), proba.argmax(axis=1) == y_test, thresholds=thresholds
+        )
+fig_pr = Figure(figsize=(11.0, 4.2), layout="constrained")
+axes = fig_pr.subplots(1, 2, sharey=True)
+for ax, data in zip(axes, ["clean", "FGSM"], strict=True):
+    for (name, d), curve in curves.items():
+        if d == data:
+            ax.plot(100 * curve.recall, 100 * curve.precision, marker=".", markersize=3, label=name)
+    ax.set_xlabel("recall (%): answered and correct / all")
+    ax.set_title(f"{data} test digits" + (", eps = .25" if data == "FGSM" else ""))
+    ax.grid(True, alpha=0.3)
+    ax.legend(fontsize=8, title="threshold t from 0 (right) to 1 (left)", title_fontsize=7)
+axes[0].set_ylabel("precision (%): correct / answered")
+fig_pr.suptitle("Answering only above a confidence threshold: RBF network vs softmax regression")
+display(fig_pr)
+
+pr_at = {
+    f"{name}, {data}, t={t}": curve.at(t)
+    for (name, data), curve in curves.items()
+    for t in (0.0, 0.5)
+}
+for key, value in pr_at.items():
+    slug = key.replace("softmax regression", "softmax").replace(", ", "_").replace("=", "")
+    slug = slug.replace(".", "").replace(" ", "")
+    glue(f"ch7_pr_{slug}_precision", 100 * value["precision"], display=False)
+    glue(f"ch7_pr_{slug}_recall", 100 * value["recall"], display=False)
+    glue(f"ch7_pr_{slug}_coverage", 100 * value["coverage"], display=False)
+
+# %% [markdown]
+# At $t = 0$ both models answer everything, and precision equals recall equals accuracy.
+# Requiring a confidence of at least 0.5 on the FGSM examples, the RBF network answers
+# {glue:text}`ch7_pr_RBF_FGSM_t05_coverage:.1f` % of them (precision
+# {glue:text}`ch7_pr_RBF_FGSM_t05_precision:.1f` %, recall
+# {glue:text}`ch7_pr_RBF_FGSM_t05_recall:.1f` %), softmax regression answers
+# {glue:text}`ch7_pr_softmax_FGSM_t05_coverage:.1f` % of them with precision
+# {glue:text}`ch7_pr_softmax_FGSM_t05_precision:.1f` % and recall
+# {glue:text}`ch7_pr_softmax_FGSM_t05_recall:.1f` %: it answers nearly every adversarial
+# digit, and wrongly. On clean digits at the same threshold:
+# RBF {glue:text}`ch7_pr_RBF_clean_t05_precision:.1f` % precision and
+# {glue:text}`ch7_pr_RBF_clean_t05_recall:.1f` % recall, softmax regression
+# {glue:text}`ch7_pr_softmax_clean_t05_precision:.1f` % and
+# {glue:text}`ch7_pr_softmax_clean_t05_recall:.1f` %. (A precision shown as "nan" means the
+# model answers no digit at that threshold.)
+#
+# ## C23: a deep RBF network
+#
+# "Every model with sufficient quadratic inhibition to resist adversarial perturbation
+# obtained high training set error when trained with SGD." The paper shows no model, so we
+# make one small attempt: two layers of RBF units, 100 hidden units
+# $h_j(x) = \exp(-b_j\|x - c_j\|^2)$ whose centres start at 100 random training digits, and
+# ten output units of the same form on $h$ (`experiments.deep_rbf`, the same training as the
+# shallow network). We compare its *training* error with the shallow RBF network's and with
+# the naive maxout network's.
+
+# %%
+deep = experiments.deep_rbf(profile)
+maxout = experiments.maxout(profile)
+deep_train = evaluation.error_rate(deep, splits.x_train, splits.y_train)
+maxout_train = evaluation.error_rate(maxout, splits.x_train, splits.y_train)
+deep_clean = evaluation.evaluate(deep, x_test, y_test)
+deep_adv = evaluation.evaluate(deep, attacks.fgsm(deep, x_test, y_test, eps=eps), y_test)
+capacity = {
+    "maxout (240 units)": (maxout_train, evaluation.error_rate(maxout, x_test, y_test), None),
+    "shallow RBF": (rbf_train_error, rbf_clean.error, main),
+    "deep RBF (100 hidden units)": (deep_train, deep_clean.error, deep_adv),
+}
+rows = [
+    "| model | training error | test error | FGSM error | confidence on FGSM mistakes |",
+    "|---|---:|---:|---:|---:|",
+]
+for name, (train, test, adv) in capacity.items():
+    adv_cells = (
+        "—| —"
+        if adv is None
+        else f"{100 * adv.error:.1f} % | {100 * adv.confidence_on_mistakes:.2f} %"
+    )
+    rows.append(f"| {name} | {100 * train:.2f} % | {100 * test:.2f} % | {adv_cells} |")
+display(Markdown("\n".join(rows)))
+glue("ch7_deep_train", 100 * deep_train, display=False)
+glue("ch7_deep_test", 100 * deep_clean.error, display=False)
+glue("ch7_deep_fgsm", 100 * deep_adv.error, display=False)
+glue("ch7_deep_fgsm_conf", 100 * deep_adv.confidence_on_mistakes, display=False)
+glue("ch7_maxout_train", 100 * maxout_train, display=False)
+# "resists": confidence on its FGSM mistakes below 2 % (the paper's shallow RBF: 1.2 %);
+# "high training error": above 5 %, against the maxout network's
+resisting = {
+    "shallow RBF": main.confidence_on_mistakes < 0.02,
+    "deep RBF": deep_adv.confidence_on_mistakes < 0.02,
+}
+high_train = {"shallow RBF": rbf_train_error > 0.05, "deep RBF": deep_train > 0.05}
+c23_ok = all(high_train[m] for m in resisting if resisting[m]) and any(resisting.values())
+for m in resisting:
+    key = m.split()[0]
+    glue(f"ch7_{key}_resists", "resists" if resisting[m] else "does not resist", display=False)
+    glue(f"ch7_{key}_high", "high" if high_train[m] else "not high", display=False)
+glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
+
+# %% [markdown]
+# The deep RBF network ends with {glue:text}`ch7_deep_train:.2f` % training error
+# ({glue:text}`ch7_deep_test:.2f` % on the test digits), the shallow one with
+# {glue:text}`ch7_rbf_train:.2f` %, the maxout network with {glue:text}`ch7_maxout_train:.2f` %.
+# Calling a model "resistant" when its confidence on its FGSM mistakes is below 2 % (the
+# paper's shallow RBF network: 1.2 %) and a training error "high" above 5 %: the shallow RBF
+# network {glue:text}`ch7_shallow_resists` with {glue:text}`ch7_shallow_high` training error,
+# the deep one {glue:text}`ch7_deep_resists` ({glue:text}`ch7_deep_fgsm:.1f` % FGSM error at
+# {glue:text}`ch7_deep_fgsm_conf:.1f` % confidence on its mistakes) with
+# {glue:text}`ch7_deep_high` training error. The paper's statement, "every model with
+# sufficient quadratic inhibition to resist adversarial perturbation obtained high training
+# set error", {glue:text}`ch7_c23_verdict` for the models of this chapter. This is one small
+# attempt with one architecture, one optimiser and {glue:text}`ch7_rbf_epochs` epochs, not
+# the paper's "variety of models".
+
+# %% [markdown]
+# ## Paper vs this book
+#
+# Tolerances: 2 percentage points for the FGSM error and the clean confidence, 1 point for
+# the confidence on mistakes (a 1.2 % number). C22 is measured with the training cost,
+# clipped; the other two attacks are in the note. C23 is graded by the criterion above.
+
+# %%
+claims = [
+    reporting.Claim(
+        "C22-err",
+        "shallow RBF (diagonal beta), MNIST test, FGSM eps=.25",
+        "error",
+        paper=55.4,
+        ours=100 * main.error,
+        note=f"-log p_y: {100 * nll.error:.1f} %; unclipped: "
+        f"{100 * reports['training cost, unclipped'].error:.1f} %; "
+        f"clean error {100 * rbf_clean.error:.2f} %",
+    ),
+    reporting.Claim(
+        "C22-conf-mistakes",
+        "shallow RBF, MNIST test, FGSM eps=.25",
+        "confidence on mistakes",
+        paper=1.2,
+        ours=100 * main.confidence_on_mistakes,
+        tolerance=1.0,
+        note=f"softmax regression: {100 * softmax_adv.confidence_on_mistakes:.1f} %",
+    ),
+    reporting.Claim(
+        "C22-conf-clean",
+        "shallow RBF, MNIST test, clean",
+        "mean confidence",
+        paper=60.6,
+        ours=100 * rbf_clean.confidence_clean,
+        note=f"after {len(rbf.advkeras_history['loss'])} epochs",
+    ),
+    reporting.Claim(
+        "C23",
+        "deep RBF (100 hidden RBF units) and shallow RBF, Adam",
+        "training error",
+        paper=None,
+        ours=100 * deep_train,
+        verdict="reproduced" if c23_ok else "not reproduced",
+        note=f"shallow RBF {100 * rbf_train_error:.2f} %, maxout {100 * maxout_train:.2f} %; "
+        f"deep RBF FGSM {100 * deep_adv.error:.1f} % at "
+        f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence (not resistant by the 2 % "
+        "criterion); trained with Adam",
+    ),
+]
+extra = {
+    "rbf": {"clean": rbf_clean.as_percent(), "train_error": 100 * rbf_train_error},
+    "fgsm": {name: r.as_percent() for name, r in reports.items()},
+    "softmax_fgsm": softmax_adv.as_percent(),
+    "precision_recall_at": pr_at,
+    "deep_rbf": {
+        "train_error": 100 * deep_train,
+        "clean": deep_clean.as_percent(),
+        "fgsm": deep_adv.as_percent(),
+    },
+    "maxout_train_error": 100 * maxout_train,
+}
+reporting.save_results("07_model_capacity", claims, extra=extra)
+reporting.show_claims(claims)
