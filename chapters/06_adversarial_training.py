@@ -566,7 +566,7 @@ glue(
 #   treats $\eta$ as a constant, as for FGSM (`AdversarialModel(norm=2)`);
 # * **scaled gradient, differentiated through**: the same $\eta$, but the gradient of
 #   $\tilde J$ with respect to the weights flows through $\eta$ (double backpropagation,
-#   `adversary_variants.DifferentiableAdversaryModel`): the paper's differentiable adversary;
+#   `AdversarialModel(norm=2, differentiable=True)`): the paper's differentiable adversary;
 # * **hidden layer**: $\eta = 0.25 \operatorname{sign}(\nabla_h J)$ added to the activations
 #   $h$ of the first maxout layer `h0` (`AdversarialModel(layer="h0")`; the final hidden
 #   layer `h1` is refused by the code, as the paper advises).
