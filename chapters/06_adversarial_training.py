@@ -761,9 +761,20 @@ glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
 # five 1600-unit networks, each trained twice, are far beyond two CPU cores, and the chapter
 # does not implement the protocol for the `paper` profile yet either. C18, C20 and C21 are
 # qualitative and graded by the criteria stated above. C19 is measured with the short
-# budget, which the note says.
+# budget, which the note says; where its numbers miss the paper's but its finding (training
+# on noise buys no robustness to FGSM, training on FGSM examples does) holds, the verdict is
+# "partly reproduced".
 
 # %%
+# C19: the numbers are of the short budget; the finding is "noise buys no robustness".
+c19_verdict, c19_note = {}, {}
+for key, paper_value in (("sign", 86.2), ("uniform", 90.4)):
+    finding = changes[key] > -2 and changes["adv"] < -10
+    v = reporting.verdict(paper_value, noise[key]["fgsm"], 2.0)
+    c19_verdict[key] = "partly reproduced" if v == "not reproduced" and finding else v
+    c19_note[key] = (
+        f"; the finding holds (FGSM error {changes[key]:+.1f} points vs naive)" if finding else ""
+    )
 claims = [
     reporting.Claim(
         "C11a",
@@ -860,8 +871,10 @@ claims = [
         "error",
         paper=86.2,
         ours=noise["sign"]["fgsm"],
+        verdict=c19_verdict["sign"],
         note=f"confidence {noise['sign']['conf']:.1f} % (paper 97.3 %); naive "
-        f"{noise['naive']['fgsm']:.1f} %, adversarial {noise['adv']['fgsm']:.1f} % ({short} epochs)",
+        f"{noise['naive']['fgsm']:.1f} %, adversarial {noise['adv']['fgsm']:.1f} % ({short} epochs)"
+        + c19_note["sign"],
     ),
     reporting.Claim(
         "C19b",
@@ -869,7 +882,8 @@ claims = [
         "error",
         paper=90.4,
         ours=noise["uniform"]["fgsm"],
-        note=f"confidence {noise['uniform']['conf']:.1f} % (paper 97.8 %)",
+        verdict=c19_verdict["uniform"],
+        note=f"confidence {noise['uniform']['conf']:.1f} % (paper 97.8 %)" + c19_note["uniform"],
     ),
     reporting.Claim(
         "C20",
