@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "848bc868ba3e36e8c6583ec2cba71356b3e6ed69"
+ADVKERAS_REV = "13cc36138e5d00245a370d2578fb5b6b2d4170d6"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
