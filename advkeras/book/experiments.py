@@ -31,6 +31,7 @@ recipe                             paper                         epochs
                                                                  ``epochs_adversarial``
 :func:`maxout_retrained`           §6 C13, C14                   as :func:`maxout`,
                                                                  then the kept epochs
+:func:`maxout_adversary`           §6 C20, C21                   ``epochs_variant``
 :func:`logistic_3v7`               §5, Fig. 2                    ``epochs_linear``
 :func:`rbf`                        §7, §8, App. A                ``epochs_rbf``
 :func:`deep_rbf`                   §7 C23                        ``epochs_rbf``
@@ -94,6 +95,7 @@ __all__ = [
     "ensemble_members",
     "logistic_3v7",
     "maxout",
+    "maxout_adversary",
     "maxout_retrained",
     "mnist",
     "rbf",
@@ -282,6 +284,7 @@ def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any
         "rbf",
         "deep_rbf",
         "conv_maxout_cifar10",
+        "maxout_adversary",
     )
     recipe = check_choice(recipe, recipes, "recipe")
     token = _SPEC_ONLY.set(True)
@@ -1001,4 +1004,87 @@ def conv_maxout_cifar10(
         epochs=p.epochs_cifar,
         batch_size=CIFAR_BATCH,
         eps=0.0,
+    )
+
+
+# --------------------------------------------------------------------------- §6 adversary variants
+
+
+def maxout_adversary(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    adversary: str,
+    eps: float | None = None,
+    epochs: int | None = None,
+) -> keras.Model:
+    """The maxout network of :func:`maxout` trained against another adversary (§6, C20, C21).
+
+    The pylearn2 recipe of :func:`maxout` with ``adversarial=True``, α = .5,
+    for ``epochs`` (default ``profile.epochs_variant``), early stopping
+    (``profile.patience``) on the clean validation error, and the step of
+    :func:`~advkeras.fitting.fit_classifier` set by ``adversary``:
+
+    - ``"scaled_gradient"``: η = ε·∇ₓJ/‖∇ₓJ‖₂ (``norm=2``), the gradient
+      without its sign, held constant like FGSM's; ``eps`` defaults to
+      .25·√784 = 7, the L2 length of the FGSM step;
+    - ``"scaled_gradient_differentiable"``: the same η with the weights'
+      gradient flowing through it (``differentiable=True``, double
+      backpropagation): the paper's "differentiable" adversary (C20);
+    - ``"hidden_h0"``: η = ε·sign(∇_h J) added to the activations of the
+      first maxout layer (``layer="h0"``, C21); ``eps`` defaults to .25.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0.
+        adversary: ``"scaled_gradient"``, ``"scaled_gradient_differentiable"`` or ``"hidden_h0"``.
+        eps: the size of η (see above); ``None`` for the default.
+        epochs: the epoch budget; ``None``: ``profile.epochs_variant``.
+
+    Returns:
+        The trained base classifier with ``advkeras_history``.
+
+    Example:
+
+    >>> spec = recipe_spec("maxout_adversary", "smoke", adversary="hidden_h0")
+    >>> spec["name"], spec["fit"]["layer"], spec["fit"]["monitor"]
+    ('maxout32-hidden_h0', 'h0', 'val_error')
+    """
+    p, seed = _profile(profile), _seed(seed)
+    adversary = check_choice(
+        adversary, ("scaled_gradient", "scaled_gradient_differentiable", "hidden_h0"), "adversary"
+    )
+    scaled = adversary.startswith("scaled_gradient")
+    if eps is None:
+        eps = MNIST_EPS * math.sqrt(784) if scaled else MNIST_EPS
+    eps = check_eps(eps)
+    epochs = check_positive_int(p.epochs_variant if epochs is None else epochs, "epochs")
+    if scaled:
+        variant: dict[str, Any] = {"norm": 2}
+        if adversary == "scaled_gradient_differentiable":
+            variant["differentiable"] = True
+    else:
+        variant = {"layer": "h0"}
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        s = mnist(p)
+        return s.x_train, s.y_train, (s.x_val, s.y_val)
+
+    return _maxout_fit(
+        f"maxout{p.maxout_units}-{adversary}",
+        p,
+        seed,
+        data,
+        data_spec=_mnist_sizes(p),
+        units=p.maxout_units,
+        top="softmax",
+        epochs=epochs,
+        adversarial=True,
+        perturbation="fgsm",
+        eps=eps,
+        alpha=PAPER_ALPHA,
+        coef=0.0,
+        patience=p.patience,
+        monitor="val_error",
+        **variant,
     )
