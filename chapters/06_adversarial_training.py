@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "2cfd1849416af5b38d5bed6fd9637c32bc5a7c7b"
+ADVKERAS_REV = "e63dc4233c359c8c862dcddae7f808b2b420df54"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
