@@ -7,7 +7,7 @@ image) make that checkable:
 
 - :func:`effective_pixels`: the participation ratio (Σwᵢ²)² / Σwᵢ⁴, the number
   of pixels the filter's energy is spread over (1 for a single pixel, n for n
-  pixels of equal |w|);
+  pixels of equal absolute weight);
 - :func:`spatial_spread`: the radius of gyration of the energy wᵢ² in the image
   plane, in pixels: how far from its centre the filter's energy lies
   (0 for a single pixel, d/2 for two equal pixels d apart).
