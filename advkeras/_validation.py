@@ -8,7 +8,7 @@ silently.
 from __future__ import annotations
 
 import math
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from typing import Any
 
 import numpy as np
@@ -24,15 +24,29 @@ def invalid(argument: str, expected: str, value: Any) -> ValueError:
     )
 
 
+def _finite_number(
+    value: Any,
+    argument: str,
+    expected: str,
+    accept: Callable[[float], bool],
+    *,
+    allow_bool: bool = True,
+) -> float:
+    """``value`` as a finite float for which ``accept`` holds, else the standard error."""
+    if isinstance(value, bool) and not allow_bool:
+        raise invalid(argument, expected, value)
+    try:
+        v = float(value)
+    except (TypeError, ValueError):
+        raise invalid(argument, expected, value) from None
+    if not math.isfinite(v) or not accept(v):
+        raise invalid(argument, expected, value)
+    return v
+
+
 def check_eps(eps: Any, argument: str = "eps") -> float:
     """Return ``eps`` as a float if it is a finite number >= 0."""
-    try:
-        value = float(eps)
-    except (TypeError, ValueError):
-        raise invalid(argument, "a finite number >= 0", eps) from None
-    if not math.isfinite(value) or value < 0:
-        raise invalid(argument, "a finite number >= 0", eps)
-    return value
+    return _finite_number(eps, argument, "a finite number >= 0", lambda v: v >= 0)
 
 
 def check_epsilons(epsilons: Any, argument: str = "epsilons") -> list[float]:
@@ -47,13 +61,7 @@ def check_epsilons(epsilons: Any, argument: str = "epsilons") -> list[float]:
 
 def check_fraction(value: Any, argument: str) -> float:
     """Return ``value`` as a float in the closed interval [0, 1]."""
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise invalid(argument, "a number in [0, 1]", value) from None
-    if not math.isfinite(v) or not 0.0 <= v <= 1.0:
-        raise invalid(argument, "a number in [0, 1]", value)
-    return v
+    return _finite_number(value, argument, "a number in [0, 1]", lambda v: 0.0 <= v <= 1.0)
 
 
 def check_positive_int(value: Any, argument: str) -> int:
@@ -175,26 +183,21 @@ def check_positive_float(value: Any, argument: str, allow_none: bool = False) ->
     if value is None and allow_none:
         return None
     expected = "a finite number > 0" + (" or None" if allow_none else "")
-    if isinstance(value, bool):
-        raise invalid(argument, expected, value)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise invalid(argument, expected, value) from None
-    if not math.isfinite(v) or v <= 0:
-        raise invalid(argument, expected, value)
-    return v
+    return _finite_number(value, argument, expected, lambda v: v > 0, allow_bool=False)
 
 
 def check_rate(value: Any, argument: str = "rate") -> float:
     """Return ``value`` as a float if it is a dropout rate in [0, 1)."""
-    expected = "a number in [0, 1)"
-    if isinstance(value, bool):
-        raise invalid(argument, expected, value)
-    try:
-        v = float(value)
-    except (TypeError, ValueError):
-        raise invalid(argument, expected, value) from None
-    if not math.isfinite(v) or not 0.0 <= v < 1.0:
-        raise invalid(argument, expected, value)
-    return v
+    return _finite_number(
+        value, argument, "a number in [0, 1)", lambda v: 0.0 <= v < 1.0, allow_bool=False
+    )
+
+
+def check_feature_rows(x: Any, argument: str = "x") -> np.ndarray:
+    """``x`` as a float32 array of shape (N, features), N >= 1, with finite values."""
+    arr = np.asarray(x, dtype=np.float32)
+    if arr.ndim != 2 or arr.shape[0] == 0:
+        raise invalid(argument, "a non-empty array of shape (N, features)", f"shape {arr.shape}")
+    if not np.all(np.isfinite(arr)):
+        raise invalid(argument, "finite values", "an array containing NaN or inf")
+    return arr

@@ -34,20 +34,11 @@ import keras
 import numpy as np
 
 from advkeras import attacks
-from advkeras._validation import check_choice, check_labels, invalid
+from advkeras._validation import check_choice, check_feature_rows, check_labels, invalid
 
 __all__ = ["DirectionSweep", "logits", "sweep"]
 
 SIDES = ("positive", "negative", "both")
-
-
-def _inputs(x: Any) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim != 2 or arr.shape[0] == 0:
-        raise invalid("x", "a non-empty array of shape (N, features)", f"shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise invalid("x", "finite values", "an array containing NaN or inf")
-    return arr
 
 
 def _dense_top(model: keras.Model, layer: str) -> keras.layers.Layer:
@@ -86,7 +77,7 @@ def logits(model: keras.Model, x: Any, *, layer: str = "y", batch_size: int = 10
     [[1.0, -3.0]]
     """
     top = _dense_top(model, layer)
-    arr = _inputs(x)
+    arr = check_feature_rows(x)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise invalid("batch_size", "a positive integer", batch_size)
     hidden = keras.Model(model.inputs[0], top.input)
@@ -206,7 +197,7 @@ def sweep(
     Returns:
         A :class:`DirectionSweep` (epsilons sorted).
     """
-    arr = _inputs(x)
+    arr = check_feature_rows(x)
     top = _dense_top(model, layer)
     labels = check_labels(y, len(arr), int(top.units))
     eps = np.asarray(epsilons, dtype=np.float64)

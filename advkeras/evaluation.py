@@ -313,6 +313,32 @@ def wilson_interval(successes: int, n: int, *, confidence: float = 0.95) -> tupl
     return float(low), float(high)
 
 
+def sign_test(only_a: int, only_b: int) -> float:
+    """Exact two-sided sign (McNemar) test p-value for two classifiers on the same examples.
+
+    ``only_a``: examples that classifier A alone gets wrong; ``only_b``: those
+    B alone gets wrong. Under "equally accurate", each of the n = only_a +
+    only_b discordant examples is A's alone with probability ½; the p-value is
+    twice the binomial tail of the smaller count, capped at 1 (chapter 6
+    compares the naive and adversarially trained networks this way).
+
+    Example:
+
+    >>> sign_test(5, 5), sign_test(0, 0)
+    (1.0, 1.0)
+    >>> round(sign_test(41, 32), 2)
+    0.35
+    """
+    counts = []
+    for name, k in (("only_a", only_a), ("only_b", only_b)):
+        if isinstance(k, bool) or not isinstance(k, int | np.integer) or k < 0:
+            raise invalid(name, "an integer >= 0", k)
+        counts.append(int(k))
+    n = sum(counts)
+    tail = sum(math.comb(n, i) for i in range(min(counts) + 1)) / 2**n
+    return min(1.0, 2 * tail)
+
+
 # --------------------------------------------------------------------------------------
 # Linearity along the attack direction (§4)
 

@@ -33,7 +33,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from advkeras._validation import invalid
+from advkeras._validation import check_feature_rows, invalid
 
 __all__ = ["centered", "cosine_to_linear", "logit_jacobian", "sign_agreement"]
 
@@ -48,15 +48,6 @@ def centered(v: Any, axis: int = -1) -> np.ndarray:
     """
     arr = np.asarray(v, dtype=np.float64)
     return arr - arr.mean(axis=axis, keepdims=True)
-
-
-def _inputs(x: Any) -> np.ndarray:
-    arr = np.asarray(x, dtype=np.float32)
-    if arr.ndim != 2 or arr.shape[0] == 0:
-        raise invalid("x", "a non-empty array of shape (N, features)", f"shape {arr.shape}")
-    if not np.all(np.isfinite(arr)):
-        raise invalid("x", "finite values", "an array containing NaN or inf")
-    return arr
 
 
 def logit_jacobian(
@@ -77,7 +68,7 @@ def logit_jacobian(
     from advkeras.direction_sweep import _dense_top
 
     top = _dense_top(model, layer)
-    arr = _inputs(x)
+    arr = check_feature_rows(x)
     if isinstance(batch_size, bool) or not isinstance(batch_size, int) or batch_size < 1:
         raise invalid("batch_size", "a positive integer", batch_size)
     hidden = keras.Model(model.inputs[0], top.input)
@@ -119,7 +110,7 @@ def cosine_to_linear(
         ``(N, K)``: cosine of ``centred ∇ₓz_k(x)`` with ``centred W[:, k]``, in [−1, 1].
     """
     w = np.asarray(weights, dtype=np.float64)
-    arr = _inputs(x)
+    arr = check_feature_rows(x)
     if w.ndim != 2 or w.shape[0] != arr.shape[1]:
         raise invalid("weights", f"a matrix of shape ({arr.shape[1]}, classes)", f"shape {w.shape}")
     jac = centered(logit_jacobian(model, arr, layer=layer, batch_size=batch_size), axis=1)

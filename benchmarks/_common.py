@@ -172,6 +172,33 @@ def peer_versions() -> dict[str, str]:
     return versions
 
 
+def difference_from(reference: Any, out: Any) -> dict[str, float | int]:
+    """How a method's adversarial examples differ from advkeras' (pixels off by > 1e-6)."""
+    import numpy as np
+
+    diff = np.abs(out - reference)
+    return {
+        "max_abs_diff_vs_advkeras": float(diff.max()),
+        "frac_diff_vs_advkeras": float(np.mean(diff > 1e-6)),
+        "n_diff_vs_advkeras": int(np.count_nonzero(diff > 1e-6)),
+    }
+
+
+def model_record(
+    name: str, model: Any, kind: str, clean_error: float, n: int, **results: Any
+) -> dict[str, Any]:
+    """The description of a benchmarked model that every results file starts with."""
+    return {
+        "model": name,
+        "title": MODEL_TITLES[name],
+        "params": int(model.count_params()),
+        "output_kind": kind,
+        "clean_error": clean_error,
+        "n": int(n),
+        **results,
+    }
+
+
 def error_text(exc: BaseException) -> str:
     """One line: ``Type: message`` of an exception (for the results table)."""
     message = " ".join(str(exc).split())

@@ -283,20 +283,9 @@ def run_model(name: str, repeats: int, methods: tuple[str, ...]) -> dict[str, An
             predictions = model.predict(out, batch_size=1000, verbose=0).argmax(axis=1)
             row["adv_error"] = float(np.mean(predictions != y))
             if reference is not None:
-                diff = np.abs(out - reference)
-                row["max_abs_diff_vs_advkeras"] = float(diff.max())
-                row["frac_diff_vs_advkeras"] = float(np.mean(diff > 1e-6))
-                row["n_diff_vs_advkeras"] = int(np.count_nonzero(diff > 1e-6))
+                row.update(c.difference_from(reference, out))
         rows.append(row)
-    return {
-        "model": name,
-        "title": c.MODEL_TITLES[name],
-        "params": int(model.count_params()),
-        "output_kind": kind,
-        "clean_error": clean_error,
-        "n": int(len(x)),
-        "rows": rows,
-    }
+    return c.model_record(name, model, kind, clean_error, len(x), rows=rows)
 
 
 def main() -> None:

@@ -199,9 +199,7 @@ def run_cell(
             row["error"] = errors[method]
         out = last.get(method)
         if out is not None and reference is not None and method != ADVKERAS:
-            diff = np.abs(out - reference)
-            row["max_abs_diff_vs_advkeras"] = float(diff.max())
-            row["n_diff_vs_advkeras"] = int(np.count_nonzero(diff > 1e-6))
+            row.update(c.difference_from(reference, out))
         rows.append(row)
     cell: dict[str, Any] = {"batch_size": batch_size, "wall_s": wall, "rows": rows}
     cell.update(summarise(cell, tuple(m for m in methods if m in PEERS)))
@@ -231,15 +229,7 @@ def run_model(
             f"{peer['median'] if peer else float('nan'):.3f} [{cell['verdict_peer']}], "
             f"A/A noise {cell['noise']:.3f}, cell {cell['wall_s']:.1f} s"
         )
-    return {
-        "model": name,
-        "title": c.MODEL_TITLES[name],
-        "params": int(model.count_params()),
-        "output_kind": kind,
-        "clean_error": clean_error,
-        "n": int(len(x)),
-        "cells": cells,
-    }
+    return c.model_record(name, model, kind, clean_error, len(x), cells=cells)
 
 
 def main() -> None:

@@ -72,7 +72,6 @@ print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow
 
 # %%
 # %matplotlib inline
-import math
 
 import keras
 import numpy as np
@@ -160,9 +159,7 @@ glue(
     display=False,
 )
 # Exact two-sided sign test (McNemar) on the digits exactly one of the two networks gets wrong.
-n_disc = only_naive + only_adv
-tail = sum(math.comb(n_disc, i) for i in range(min(only_naive, only_adv) + 1)) / 2**n_disc
-p_mcnemar = min(1.0, 2 * tail)
+p_mcnemar = evaluation.sign_test(only_naive, only_adv)
 glue("ch6_p_mcnemar", p_mcnemar, display=False)
 rows = ["| network | epochs (kept) | test error (95 % Wilson) | FGSM error | FGSM error, clipped |"]
 rows.append("|---|---|---|---|---|")
@@ -174,7 +171,7 @@ for name, r in results.items():
     )
 display(Markdown("\n".join(rows)))
 print(f"digits only the naive network gets wrong: {only_naive}; only the adversarial: {only_adv}")
-print(f"exact sign test on these {n_disc} digits: p = {p_mcnemar:.2f}")
+print(f"exact sign test on these {only_naive + only_adv} digits: p = {p_mcnemar:.2f}")
 
 # %% [markdown]
 # How much of that is the seed? Chapter 5 trained both recipes for seeds

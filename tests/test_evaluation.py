@@ -402,3 +402,19 @@ def test_linearity_along_sign_rejects_bad_input(softmax_model, data):
         ev.linearity_along_sign(softmax_model, x, y, [0.0, -0.1])
     with pytest.raises(ValueError, match="`y`"):
         ev.linearity_along_sign(softmax_model, x, y[:-1], [0.1])
+
+
+@pytest.mark.parametrize("n", [1, 2, 5, 12])
+def test_sign_test_closed_forms(n):
+    """All discordant digits on one side: p = 2·(½)ⁿ (capped at 1); the test is symmetric."""
+    assert ev.sign_test(0, n) == pytest.approx(min(1.0, 2 * 0.5**n))
+    assert ev.sign_test(n, 0) == ev.sign_test(0, n)
+    assert ev.sign_test(n, n) == 1.0
+    # A more uneven split of the same total is less likely under equal accuracy.
+    assert ev.sign_test(0, 2 * n) < ev.sign_test(1, 2 * n - 1) <= 1.0
+
+
+@pytest.mark.parametrize("bad", [-1, 1.5, True, "3"])
+def test_sign_test_names_the_bad_count(bad):
+    with pytest.raises(ValueError, match="only_a"):
+        ev.sign_test(bad, 3)
