@@ -107,9 +107,9 @@ keras.utils.set_random_seed(0)
 #
 # The network is trained on the sum of the ten units' binary cross-entropies (each unit says
 # whether its class is present). The paper gives neither the form of $\beta$ nor the
-# training. One scalar per class, $\beta_k = b_k I$, is too rigid: in our first version it
-# trained to about 20 % test error. Here $\beta_k$ is diagonal, one precision per class and
-# pixel, so that a pixel that varies a lot within a class counts less:
+# training. One scalar per class, $\beta_k = b_k I$, weighs every pixel alike; here $\beta_k$
+# is diagonal, one precision per class and pixel, so that a pixel that varies a lot within a
+# class counts less:
 #
 # $$
 # p_k(x) = \exp\Big(-\sum_{i=1}^{784} \beta_{ki}\,(x_i - \mu_{ki})^2\Big).

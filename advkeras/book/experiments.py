@@ -817,9 +817,7 @@ def rbf(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
     ``fit_beta=True``). Then centres and β are trained for ``profile.epochs_rbf``
     epochs with Adam (lr 1e-3, batches of ``profile.batch_size``) on the summed
     per-class binary cross-entropy (the outputs are independent probabilities,
-    output kind ``"independent"``). With one β per class (the first version of
-    this recipe) the network trained to about 20 % test error; with one per
-    pixel to about 13 % (chapter 7).
+    output kind ``"independent"``). Chapter 7 measures the errors it reaches.
 
     Args:
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
