@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "a4cd25de33aa320ac8b03bd6869ea111e34ccf25"
+ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
