@@ -11,7 +11,12 @@ Without them the image has no caption and Sphinx writes its file name as the alt
 wraps *every* display output of such a cell in the figure (glue outputs excepted), so a table
 shown by the same cell would get the caption too: a figure cell shows one image and nothing
 else. Numbers in a caption come through glue, like those of the prose; a percentage typed by
-hand is an error. The browser test (``tests/browser/test_pages.py``) checks the built pages.
+hand is an error.
+
+A figure glued from a code cell (``glue(name, fig, display=False)``) is shown by the
+``{glue:figure}`` directive of a markdown cell, which needs the caption as its content and the
+``:alt:`` and ``:name:`` options; a glued image shown any other way has no caption. The browser
+test (``tests/browser/test_pages.py``) checks the built pages.
 """
 
 from __future__ import annotations
@@ -29,6 +34,8 @@ IMAGE_MIMES = ("image/png", "image/jpeg", "image/svg+xml", "image/gif")
 GLUE_ROLE = re.compile(r"\{glue(?::[a-z]+)?\}`([^`:]+)(?::[^`]*)?`")
 MATH = re.compile(r"\$[^$]*\$")
 TYPED_PERCENT = re.compile(r"\d\s*%")
+GLUE_PREFIX = "application/papermill.record/"
+GLUE_FIGURE = re.compile(r"^```\{glue:figure\}[ \t]+(\S+)[ \t]*\n(.*?)^```", re.M | re.S)
 
 
 def toc_chapters() -> list[str]:
@@ -55,6 +62,12 @@ def _is_glue(output: Any) -> bool:
     return "scrapbook" in output.get("metadata", {})
 
 
+def _is_hidden_glue(output: Any) -> bool:
+    """A ``glue(..., display=False)`` output: myst-nb keeps it for glue roles and shows nothing."""
+    data = output.get("data", {})
+    return _is_glue(output) and bool(data) and all(k.startswith(GLUE_PREFIX) for k in data)
+
+
 def _is_image(output: Any) -> bool:
     return any(mime in output.get("data", {}) for mime in IMAGE_MIMES)
 
@@ -67,6 +80,62 @@ def glued_names(nb: nbformat.NotebookNode) -> set[str]:
         for o in c.get("outputs", [])
         if _is_glue(o)
     }
+
+
+def glued_images(nb: nbformat.NotebookNode) -> set[str]:
+    """The glued names whose value is an image (a figure glued for ``{glue:figure}``)."""
+    return {
+        o.metadata["scrapbook"]["name"]
+        for c in nb.cells
+        if c.cell_type == "code"
+        for o in c.get("outputs", [])
+        if _is_glue(o)
+        and any(k.removeprefix(GLUE_PREFIX) in IMAGE_MIMES for k in o.get("data", {}))
+    }
+
+
+def _caption_problems(where: str, caption: str, glued: set[str]) -> list[str]:
+    problems = []
+    unknown = sorted(set(GLUE_ROLE.findall(caption)) - glued)
+    if unknown:
+        problems.append(f"{where}: the caption uses names never glued: {unknown}")
+    typed = TYPED_PERCENT.findall(MATH.sub("", GLUE_ROLE.sub("", caption)))
+    if typed:
+        problems.append(f"{where}: a percentage typed by hand in the caption: {typed}")
+    return problems
+
+
+def glue_figure_problems(nb: nbformat.NotebookNode) -> list[str]:
+    """What is wrong with the glued figures of a notebook's markdown; empty when nothing is."""
+    problems = []
+    glued, images = glued_names(nb), glued_images(nb)
+    for i, cell in enumerate(nb.cells):
+        if cell.cell_type != "markdown":
+            continue
+        text = cell.source
+        for name, body in GLUE_FIGURE.findall(text):
+            where = f"cell {i}, {{glue:figure}} {name}"
+            lines = body.strip().splitlines()
+            options = dict(
+                (line.split(":", 2)[1].strip(), line.split(":", 2)[2].strip())
+                for line in lines
+                if line.startswith(":") and line.count(":") >= 2
+            )
+            caption = " ".join(line for line in lines if not line.startswith(":")).strip()
+            if not caption:
+                problems.append(f"{where}: no caption (the directive's content)")
+            if not options.get("alt"):
+                problems.append(f"{where}: no :alt: text")
+            if not options.get("name"):
+                problems.append(f"{where}: no :name:")
+            problems += _caption_problems(where, caption, glued)
+        rest = GLUE_FIGURE.sub("", text)
+        for name in sorted(images):
+            if re.search(r"\{glue(?::\w+)?\}`?\s*" + re.escape(name) + r"\b", rest):
+                problems.append(
+                    f"cell {i}: the glued image {name} is shown without {{glue:figure}}"
+                )
+    return problems
 
 
 def figures(nb: nbformat.NotebookNode) -> list[tuple[int, dict]]:
@@ -99,7 +168,7 @@ def figure_problems(nb: nbformat.NotebookNode) -> list[str]:
         shown = [
             o
             for o in cell.get("outputs", [])
-            if o.get("output_type") in ("display_data", "execute_result") and not _is_glue(o)
+            if o.get("output_type") in ("display_data", "execute_result") and not _is_hidden_glue(o)
         ]
         images = [o for o in shown if _is_image(o)]
         if not images:
@@ -120,13 +189,8 @@ def figure_problems(nb: nbformat.NotebookNode) -> list[str]:
                 f"cell {i}: {len(shown) - len(images)} other display output(s) beside the image; "
                 "myst-nb would put them in the figure too (move them to a cell of their own)"
             )
-        unknown = sorted(set(GLUE_ROLE.findall(caption)) - glued)
-        if unknown:
-            problems.append(f"cell {i}: the caption uses names never glued: {unknown}")
-        typed = TYPED_PERCENT.findall(MATH.sub("", GLUE_ROLE.sub("", caption)))
-        if typed:
-            problems.append(f"cell {i}: a percentage typed by hand in the caption: {typed}")
-    return problems
+        problems += _caption_problems(f"cell {i}", caption, glued)
+    return problems + glue_figure_problems(nb)
 
 
 def read(chapter: str) -> nbformat.NotebookNode:
@@ -238,4 +302,54 @@ def test_checker_flags_a_caption_on_a_cell_without_image() -> None:
     cell.metadata["mystnb"] = GOOD
     assert figure_problems(_notebook(cell)) == [
         "cell 1: mystnb.figure on a cell without an image output"
+    ]
+
+
+def _glued_figure(name: str, display: bool = False) -> nbformat.NotebookNode:
+    prefix = "" if display else "application/papermill.record/"
+    output = nbformat.v4.new_output(
+        "display_data",
+        data={f"{prefix}image/png": "iVBORw0KGgo=", f"{prefix}text/plain": "<Figure>"},
+        metadata={"scrapbook": {"name": name, "mime_prefix": prefix}},
+    )
+    return nbformat.v4.new_code_cell("glue(...)", outputs=[output, _glue_output("err")])
+
+
+def test_checker_passes_a_glued_figure_with_caption_alt_and_name() -> None:
+    text = (
+        "Above.\n\n```{glue:figure} fig_err\n:alt: A rising line.\n:name: fig-t-err\n\n"
+        "Error against eps: {glue:text}`err:.1f` %.\n```\n\nBelow."
+    )
+    nb = _notebook(_glued_figure("fig_err"), nbformat.v4.new_markdown_cell(text))
+    assert figure_problems(nb) == []
+    assert glued_images(nb) == {"fig_err"}
+
+
+@pytest.mark.parametrize(
+    ("markdown", "expected"),
+    [
+        ("```{glue:figure} fig_err\n:name: f\n\nA caption.\n```", ["no :alt: text"]),
+        ("```{glue:figure} fig_err\n:alt: a\n:name: f\n```", ["no caption"]),
+        ("```{glue:figure} fig_err\n:alt: a\n\nA caption, 12 %.\n```", ["no :name:", "typed"]),
+        ("See {glue}`fig_err`.", ["shown without {glue:figure}"]),
+        ("```{glue} fig_err\n```", ["shown without {glue:figure}"]),
+    ],
+)
+def test_checker_flags_a_glued_figure_without_what_it_needs(
+    markdown: str, expected: list[str]
+) -> None:
+    nb = _notebook(_glued_figure("fig_err"), nbformat.v4.new_markdown_cell(markdown))
+    problems = figure_problems(nb)
+    assert len(problems) == len(expected), problems
+    for problem, words in zip(problems, expected, strict=True):
+        assert problem.startswith("cell 2") and words in problem, (problem, words)
+
+
+def test_checker_counts_a_glued_figure_shown_in_its_cell_as_a_figure() -> None:
+    """``glue(name, fig)`` with the default ``display=True`` also shows the image in the cell."""
+    problems = figure_problems(_notebook(_glued_figure("fig_err", display=True)))
+    assert [p.split(": ", 1)[1] for p in problems] == [
+        "an image without a caption (mystnb.figure.caption)",
+        "an image without alt text (mystnb.image.alt)",
+        "a figure without a name (mystnb.figure.name)",
     ]
