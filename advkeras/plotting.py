@@ -142,6 +142,15 @@ def _highlight_indices(highlight: Any, n: int) -> list[int]:
     return sorted({int(i) % n for i in arr})
 
 
+def _check_title(title: Any) -> str | None:
+    """``None`` or a non-empty string: the title of a figure or panel, in words."""
+    if title is None:
+        return None
+    if not isinstance(title, str) or not title.strip():
+        raise invalid("title", "None or a non-empty string", repr(title))
+    return title
+
+
 def _new_axes(figsize: tuple[float, float] | None, default: tuple[float, float]) -> Axes:
     fig = Figure(figsize=figsize or default, layout="constrained")
     return fig.add_subplot()
@@ -165,6 +174,7 @@ def image_grid(
     highlight_color: str = HIGHLIGHT_COLOR,
     row_labels: Sequence[str] | None = None,
     colorbar: str | None = None,
+    title: str | None = None,
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
@@ -192,6 +202,7 @@ def image_grid(
             "FGSM").
         colorbar: the label of a colour bar drawn beside the grid (one-channel
             images only; not with ``per_image``), or ``None`` for no bar.
+        title: a title in words above the grid, or ``None``.
         ax: draw into this axes instead of a new figure.
         figsize: size of a new figure in inches.
 
@@ -227,6 +238,7 @@ def image_grid(
             )
     if colorbar is not None and (per_image or len(shape_t) == 3):
         raise invalid("colorbar", "None for colour images or per_image scaling", repr(colorbar))
+    title = _check_title(title)
 
     if per_image:
         flat = imgs.reshape(n, -1)
@@ -274,6 +286,8 @@ def image_grid(
             bar = _figure_of(ax).colorbar(shown, ax=ax, fraction=0.03, pad=0.01)
             bar.set_label(colorbar)
     ax.set_axis_off()
+    if title is not None:
+        ax.set_title(title)
     if row_labels is not None:
         for r, label in enumerate(row_labels):
             ax.text(
@@ -320,6 +334,8 @@ def weights_grid(
     shape: Sequence[int] = (28, 28),
     titles: Sequence[str] | None = None,
     cmap: str = "gray",
+    colorbar: str | None = None,
+    title: str | None = None,
     ax: Axes | None = None,
     figsize: tuple[float, float] | None = None,
 ) -> Figure:
@@ -336,6 +352,9 @@ def weights_grid(
         shape: the shape of one filter as an image.
         titles: optional caption per filter (row-major).
         cmap: colour map (default grey: black negative, white positive).
+        colorbar: the label of a colour bar for the scale from -1 to 1 (each filter
+            divided by its largest ``|w|``), or ``None`` for no bar.
+        title: a title in words above the grid, or ``None``.
         ax: draw into this axes instead of a new figure.
         figsize: size of a new figure in inches.
 
@@ -380,6 +399,8 @@ def weights_grid(
         cmap=cmap,
         vmin=-1.0,
         vmax=1.0,
+        colorbar=colorbar,
+        title=title,
         ax=ax,
         figsize=figsize,
     )
@@ -407,6 +428,7 @@ def fig1_triptych(
     confidences: Sequence[float | None],
     eps: float,
     shape: Sequence[int] = (28, 28),
+    title: str | None = None,
     figsize: tuple[float, float] = (9.0, 3.6),
 ) -> Figure:
     """The paper's Fig. 1: ``x`` + ε × ``sign(∇ₓJ)`` = ``x + ε sign(∇ₓJ)``.
@@ -426,6 +448,7 @@ def fig1_triptych(
         confidences: three probabilities in [0, 1] (or ``None``) for those labels.
         eps: the ε written between the first two panels.
         shape: the shape of one image, (H, W) or (H, W, 3).
+        title: a title in words above the three panels, or ``None``.
         figsize: figure size in inches.
 
     Returns:
@@ -441,6 +464,7 @@ def fig1_triptych(
     """
     shape_t = _check_shape(shape)
     eps = check_eps(eps)
+    suptitle = _check_title(title)
     panels = [
         _as_image(x, shape_t, "x"),
         _as_image(gradient_sign, shape_t, "gradient_sign"),
@@ -487,6 +511,8 @@ def fig1_triptych(
         op = fig.add_subplot(grid[0, col])
         op.set_axis_off()
         op.text(0.5, 0.5, text, ha="center", va="center", fontsize=18, transform=op.transAxes)
+    if suptitle is not None:
+        fig.suptitle(suptitle)
     return fig
 
 

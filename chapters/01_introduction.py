@@ -149,7 +149,7 @@ for name, p in [("clean", p_clean), ("sign", p_sign), ("adv", p_adv)]:
     glue(f"ch1_{name}_conf", 100 * float(p.max()), display=False)
     print(f"{name:>5}: class {p.argmax()} with {100 * p.max():.1f} % confidence")
 
-# %%
+# %% mystnb={"figure": {"caption": "The paper's Figure 1 redrawn on MNIST with the naive maxout network: the first correctly classified test digit $x$ (left), the sign of the gradient of its cost (middle) and their sum with weight $\\epsilon$ (right), each titled with the network's class and confidence. The sum still looks like the clean digit, a {glue:text}`ch1_clean_label`, yet the network reads it as a {glue:text}`ch1_adv_label` with {glue:text}`ch1_adv_conf:.1f` % confidence.", "name": "fig-ch01-fig1"}, "image": {"alt": "Three square greyscale images in a row, joined by a plus sign with the factor epsilon and an equals sign. Left: a handwritten digit, white on black. Middle: a blotchy black-and-white pattern covering the whole square, the sign of the gradient. Right: the same digit with the pattern added as grey speckles over the background. Under each image, the class the network predicts and its confidence."}}
 plotting.fig1_triptych(
     x[0],
     sign[0],
@@ -185,7 +185,7 @@ for what, r in (("clipped to [0, 1]", adv), ("not clipped", free)):
         f"{100 * r.confidence_on_mistakes:.1f} % confidence on mistakes"
     )
 
-# %%
+# %% mystnb={"figure": {"caption": "The first eight test digits (top) and their FGSM versions, clipped to the pixel range (bottom), each titled with the naive maxout network's prediction. The digits remain easy to read through the grey speckle, yet over the whole test set the network errs on {glue:text}`ch1_adv_error:.1f` % of such examples.", "name": "fig-ch01-fgsm-digits"}, "image": {"alt": "Two rows of eight handwritten digits. Top row, labelled clean: the digits white on black, each titled with the predicted class. Bottom row, labelled FGSM: the same digits with a speckled grey pattern over the background, each titled with the predicted class, which for most of them differs from the class above."}}
 pred_adv = evaluation.predict_proba(model, x_test_adv[:8]).argmax(1)
 plotting.image_grid(
     np.concatenate([x_test[:8], x_test_adv[:8]]),

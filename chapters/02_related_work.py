@@ -236,7 +236,7 @@ glue("ch2_speedup", speedup, display=False)
 # (white is 0). Where a pixel is already 0 or 1, the FGSM step is cut off by the clip
 # to $[0, 1]$, so the strokes of the digit show through its perturbation.
 
-# %%
+# %% mystnb={"figure": {"caption": "Eight test digits (top, titled with their labels), their L-BFGS adversarial examples (middle, titled target \u2192 prediction) and their untargeted FGSM examples (bottom, titled with the prediction). L-BFGS reaches its target on {glue:text}`ch2_lbfgs_success:.1f` % of the {glue:text}`ch2_n` digits with faint, local changes; the untargeted FGSM step, of the same size on every pixel, fools the network on {glue:text}`ch2_fgsm_success:.1f` % of them.", "name": "fig-ch02-lbfgs-fgsm"}, "image": {"alt": "Three rows of eight handwritten digits, white on black. Top: the clean digits. Middle: the L-BFGS examples, nearly identical to the clean digits, with faint grey smudges. Bottom: the FGSM examples, the same digits with a coarse grey speckle over the whole background. Each image is titled with a class."}}
 k = min(8, len(x))
 plotting.image_grid(
     np.concatenate([x[:k], lbfgs.x_adv[:k], x_fgsm[:k]]),
@@ -254,7 +254,7 @@ plotting.image_grid(
     figsize=(10.5, 3.9),
 )
 
-# %%
+# %% mystnb={"figure": {"caption": "The perturbations of the figure above, L-BFGS (top) and FGSM (bottom), on one colour scale from blue (negative) through white (zero) to red (positive). L-BFGS changes a few pixels by large amounts (mean L2 norm {glue:text}`ch2_lbfgs_l2:.2f`); FGSM steps every pixel by $\\pm\\epsilon$ (L2 norm {glue:text}`ch2_fgsm_l2:.2f`), and the clip to the pixel range cancels the steps that would leave it (white), so the digit's strokes show through.", "name": "fig-ch02-perturbations"}, "image": {"alt": "Two rows of eight square heat maps in blue, white and red, with a colour bar for the perturbation in pixel value. Top row, L-BFGS: mostly white with scattered pale red and blue patches, darker in a few spots. Bottom row, FGSM: a patchwork of uniform red and white squares over the background and blue along the strokes, so that each digit's outline shows."}}
 r = np.concatenate([lbfgs.x_adv[:k] - x[:k], x_fgsm[:k] - x[:k]])
 scale = float(np.abs(r).max())
 plotting.image_grid(

@@ -171,7 +171,7 @@ print("      n    εmn   |Δz|   std(z)   ‖η‖∞   ‖η‖₂")
 for n, predicted, change, spread, linf, l2 in rows:
     print(f"{n:7.0f} {predicted:6.3f} {change:6.3f} {spread:8.3f} {linf:.5f} {l2:6.3f}")
 
-# %%
+# %% mystnb={"figure": {"caption": "Random linear models attacked by FGSM at one grey level, for input dimensions $n$ from a small to a large image, on log-log axes. Left: the measured change of the activation (dots) lies on the prediction $\\epsilon m n$ (grey line), a line of slope {glue:text}`ch3_slope:.3f`, and overtakes the natural spread of the activation over inputs (squares, slope {glue:text}`ch3_spread_slope:.3f`). Right: the max-norm of the perturbation stays fixed while its L2 norm grows.", "name": "fig-ch03-dot-product"}, "image": {"alt": "Two line plots on log-log axes against the input dimension n. Left: a thick grey straight line for epsilon times m times n, with round markers lying exactly on it, and a dashed line of square markers with a smaller slope that starts above the grey line and is crossed by it at the largest n. Right: the max-norm of the perturbation is a flat line; its L2 norm is a rising straight line."}}
 ratio = rows[:, 2] / rows[:, 1]
 slope = float(np.polyfit(np.log(rows[:, 0]), np.log(rows[:, 2]), 1)[0])
 spread_slope = float(np.polyfit(np.log(rows[:, 0]), np.log(rows[:, 3]), 1)[0])
@@ -251,7 +251,7 @@ for n, m_n, l1, clean, one, two in trained:
         f"{n:6.0f} {m_n:7.4f} {l1:6.1f} {100 * clean:6.2f} % {100 * one:9.2f} % {100 * two:9.2f} %"
     )
 
-# %%
+# %% mystnb={"figure": {"caption": "Logistic regression trained on the same task at every input dimension $n$: test error on clean inputs and under FGSM at one and two grey levels (solid, measured), with the closed form for the best linear classifier (dotted). The clean error stays between {glue:text}`ch3_clean_min:.1f` % and {glue:text}`ch3_clean_max:.1f` %, while the FGSM error at one grey level rises from {glue:text}`ch3_fgsm1_small:.1f` % to {glue:text}`ch3_fgsm1_large:.1f` % as $n$ grows.", "name": "fig-ch03-trained-dimension"}, "image": {"alt": "Line plot of test error in percent against the input dimension n on a log axis. Three solid lines with round markers: clean, flat near zero; FGSM at one grey level, rising; FGSM at two grey levels, rising faster toward the top of the plot. Each has a dotted line of the same colour, the best linear model, running close to it."}}
 l1_slope = float(np.polyfit(np.log(trained[:, 0]), np.log(trained[:, 2]), 1)[0])
 m_slope = float(np.polyfit(np.log(trained[:, 0]), np.log(trained[:, 1]), 1)[0])
 glue("ch3_l1_slope", l1_slope, display=False)
@@ -334,7 +334,7 @@ glue("ch3_lr_clean", 100 * float(np.mean(~correct)), display=False)
 # worst case. With the $[0, 1]$ box of real images the attack is somewhat weaker, because
 # black pixels cannot get darker.
 
-# %%
+# %% mystnb={"figure": {"caption": "Error of logistic regression on the test 3s and 7s against $\\epsilon$ in grey levels: the closed form, digits with $\\epsilon^\\star < \\epsilon$ (grey line), FGSM without clipping (dots) and FGSM clipped to the pixel range (squares). Unclipped FGSM lies on the closed form, within {glue:text}`ch3_lr_gap:.2f` percentage points; the clip weakens the attack, because black pixels cannot get darker.", "name": "fig-ch03-3v7-sweep"}, "image": {"alt": "Line plot of the error on threes and sevens in percent against epsilon in grey levels. A thick grey S-shaped curve rises from near zero to the top of the plot, the exact error; round markers lie on it, FGSM without clipping; square markers below it rise more slowly, FGSM clipped to the pixel range."}}
 grey = np.append(np.arange(0, 64, 4), 0.25 * 255)  # 0 … 60 grey levels, and the paper's ε
 exact = [np.mean(~correct | (eps_star < k / 255)) for k in grey]
 free = attacks.fgsm_sweep(lr, x37, y37, grey / 255, clip=None)
@@ -372,7 +372,7 @@ plotting.curves(
 # that flips it. The result is again an exact 8-bit image. The hidden message $\eta$ is
 # $-y\,\mathrm{sign}(w)$ at that many grey levels, less where the box clips it.
 
-# %%
+# %% mystnb={"figure": {"caption": "A typical correctly classified 3 (left), the perturbation $\\eta$ of {glue:text}`ch3_k_flip` grey levels that flips it (second; red positive, blue negative), the perturbed digit (third), to which the model gives a probability of {glue:text}`ch3_p7_adv:.1f` % of being a 7, and (right) the share of the shift $\\epsilon\\|w\\|_1$ carried by the pixels, largest weights first. The ten largest weights carry only {glue:text}`ch3_top10:.1f` % of the shift: no single pixel carries the message.", "name": "fig-ch03-steganography"}, "image": {"alt": "Four panels. First: a handwritten three, white on black. Second: a square map of the perturbation in red, white and blue, with large red areas on the background and blue patches along the strokes. Third: the three with the perturbation added, grey blotches on the background and dimmed strokes, still readable as a three. Fourth: a line plot of the cumulative share of the shift in percent against the number of pixels on a log axis, rising slowly at first and reaching the top only after a few hundred pixels."}}
 threes = np.flatnonzero(correct & (y37 == -1))
 steps = np.arange(1, 129)  # grey levels
 flipped = attacks.fgsm_sweep(lr, x37[threes], y37[threes], steps / 255).success  # in [0, 1]
@@ -464,7 +464,7 @@ glue("ch3_sm_pair_l1", float(pair_l1[~np.eye(10, dtype=bool)].mean()), display=F
 glue("ch3_sm_pair_shift", float(pair_l1[~np.eye(10, dtype=bool)].mean() / 255), display=False)
 glue("ch3_sm_eps_star", float(255 * np.median(sm_eps_star[sm_correct])), display=False)
 
-# %%
+# %% mystnb={"figure": {"caption": "MNIST test error of softmax regression against $\\epsilon$ in grey levels: the exact worst case over the rival classes (grey line) and FGSM without clipping (dots). FGSM comes close to the exact worst case: at eight grey levels it fools the model on {glue:text}`ch3_sm_fgsm_mid:.1f` % of the digits, against {glue:text}`ch3_sm_exact_mid:.1f` % for the worst case.", "name": "fig-ch03-softmax-sweep"}, "image": {"alt": "Line plot of MNIST test error in percent against epsilon in grey levels. A thick grey curve, the exact worst case, rises steeply from the clean error to nearly all digits within the first couple of dozen grey levels; round markers for FGSM lie on it or just below it."}}
 sm_free = attacks.fgsm_sweep(softmax, x_test, y_test, grey / 255, clip=None)
 sm_exact = [np.mean(~sm_correct | (sm_eps_star < k / 255)) for k in grey]
 glue("ch3_sm_fgsm_mid", 100 * float(np.interp(8, grey, sm_free.error)), display=False)

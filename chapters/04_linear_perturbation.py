@@ -221,7 +221,7 @@ glue(
 #
 # The first ten test digits, and what each model makes of its own adversarial version of them:
 
-# %%
+# %% mystnb={"figure": {"caption": "The first ten test digits (top, titled with their labels) and their clipped FGSM versions made against softmax regression (middle) and against the maxout network (bottom), each titled with the attacked model's prediction. Each attack follows the gradient of the model it attacks, so the two perturbations differ. Over the whole test set the clipped attack fools softmax regression on {glue:text}`ch4_softmax_adv_error:.1f` % and the maxout network on {glue:text}`ch4_maxout_adv_error:.1f` % of the digits.", "name": "fig-ch04-fgsm-digits"}, "image": {"alt": "Three rows of ten handwritten digits. Top: clean digits, white on black, titled with their labels. Middle and bottom: the same digits with two different speckled grey patterns over the background, titled with the predicted class, which for most of them differs from the label."}}
 n_show = 10
 titles = [f"{c}" for c in y_test[:n_show]]
 for name, net in nets.items():
@@ -248,7 +248,7 @@ plotting.image_grid(
 # forward pass per $\epsilon$ (clipped, as the figures above). The paper's numbers at
 # $\epsilon = 0.25$ are a star (error) and a diamond (confidence) in each model's colour.
 
-# %%
+# %% mystnb={"figure": {"caption": "Error (solid, circles) and confidence on mistakes (dashed, squares) of softmax regression (blue) and the maxout network (orange) under clipped FGSM, against $\\epsilon$; stars and diamonds are the paper's error and confidence at its $\\epsilon$. The error of softmax regression passes one half by $\\epsilon =$ {glue:text}`ch4_softmax_half_eps:.3f`, that of the maxout network by $\\epsilon =$ {glue:text}`ch4_maxout_half_eps:.3f`.", "name": "fig-ch04-sweep"}, "image": {"alt": "Line plot of error and confidence on mistakes in percent against epsilon. Blue for softmax regression, orange for the maxout network. Both error curves rise from near zero to near the top, softmax regression's much sooner; both dashed confidence curves are high throughout and rise slowly. Star and diamond markers at the paper's epsilon show the paper's numbers."}}
 epsilons = np.union1d(np.linspace(0.0, 0.3, profile.sweep_points), [eps])
 sweeps = {name: attacks.fgsm_sweep(net, x_test, y_test, epsilons) for name, net in nets.items()}
 paper_points = {"softmax": (eps, 0.999, 0.793), "maxout": (eps, 0.894, 0.976)}
@@ -316,7 +316,7 @@ for name, s in sweeps.items():
 # linear up to its softmax, so whatever gap it shows comes from the softmax and the
 # cross-entropy, not from the input-to-logit map.
 
-# %%
+# %% mystnb={"figure": {"caption": "Mean cross-entropy along the sign of the gradient, without clipping (solid), and its first-order prediction $J(x) + \\epsilon\\|\\nabla_x J\\|_1$ (dotted), for softmax regression (blue) and the maxout network (orange). For both models the cost rises faster than its tangent predicts: at the largest $\\epsilon$ by a factor of {glue:text}`ch4_lin_softmax_end:.1f` for softmax regression and {glue:text}`ch4_lin_maxout_end:.1f` for the maxout network.", "name": "fig-ch04-linearity"}, "image": {"alt": "Line plot of the mean cross-entropy cost against epsilon. Two solid S-shaped curves with markers, blue for softmax regression and orange for the maxout network, rise steeply and level off; the blue one flattens at the top, where Keras caps the cross-entropy. Two dotted straight lines of the same colours, the first-order predictions, stay far below them."}}
 n_lin = min(2000, len(x_test))
 lin_eps = np.linspace(0.0, 0.25, 11)
 lin = {
@@ -415,7 +415,7 @@ for lam in l1_values:
     seconds = time.perf_counter() - started
     print(experiments.summary_line(f"softmax, L1 {lam:g}", trained.advkeras_history, seconds))
 
-# %%
+# %% mystnb={"figure": {"caption": "Softmax regression attacked with clipped FGSM after every epoch of SGD, without weight decay (blue) and with an L1 penalty (orange): error (solid) and confidence on mistakes (dashed); the dotted line is the paper's confidence. The error is at the top from the first epoch, while the confidence grows with the weights, from {glue:text}`ch4_conf_first:.1f` % to {glue:text}`ch4_conf_last:.1f` % without weight decay; with the L1 penalty it ends at {glue:text}`ch4_conf_l1_last:.1f` %.", "name": "fig-ch04-softmax-training"}, "image": {"alt": "Line plot of error and confidence on mistakes in percent against epochs of SGD. Both error curves run flat along the top of the plot. The confidence curve without weight decay rises steadily and crosses a dotted horizontal line, the paper's confidence, within the first few epochs; the confidence curve with the L1 penalty rises less and levels off just below that line."}}
 epochs = np.arange(1, profile.epochs_linear + 1)
 fig = None
 for lam, curve in curves.items():
@@ -529,7 +529,7 @@ for a in angles:
     rotation["toward the gradient"].append(evaluation.evaluate(maxout, x_grad, y_test))
     rotation["random direction"].append(evaluation.evaluate(maxout, x_rand, y_test))
 
-# %%
+# %% mystnb={"figure": {"caption": "Error (solid) and confidence on mistakes (dashed) of the maxout network on test digits rotated by the angle $a$, keeping their norm, toward the gradient (blue) or toward a random direction (orange). At $a =$ {glue:text}`ch4_rot_angle:.3f` radians the rotation toward the gradient fools the network on {glue:text}`ch4_rot_grad_err:.1f` % of the digits; the random rotation of the same angle leaves the error at {glue:text}`ch4_rot_rand_err:.1f` %.", "name": "fig-ch04-rotation"}, "image": {"alt": "Line plot of error and confidence on mistakes in percent against the rotation angle in radians. The error for rotations toward the gradient rises from near zero and levels off at about half of the digits; the error for random rotations stays flat near zero. Both dashed confidence curves are high; the one toward the gradient climbs toward the top."}}
 fig = None
 for label, reports in rotation.items():
     fig = plotting.sweep_plot(
@@ -584,7 +584,7 @@ print(f"angle {ref_angle:.3f} rad: gradient {100 * grad_err:.1f} %, random {100 
 # Some of the rotated digits, with the maxout network's predictions (rotated pixels can
 # leave $[0, 1]$, so each image is drawn on its own grey scale):
 
-# %%
+# %% mystnb={"figure": {"caption": "The first ten test digits (top, titled with their labels), rotated by {glue:text}`ch4_rot_angle:.3f` radians toward the gradient (middle) and toward a random direction (bottom), each titled with the maxout network's prediction and drawn on its own grey scale. The rotation toward the gradient changes the prediction for several digits that stay easy to read; the random rotation adds noise.", "name": "fig-ch04-rotated-digits"}, "image": {"alt": "Three rows of ten handwritten digits. Top: clean digits titled with their labels. Middle, toward the gradient: the digits slightly dimmed with faint smudges, several titled with a different class. Bottom, random direction: the digits under fine grey noise over the whole square, titled with their labels."}}
 x_grad = attacks.rotate_toward_gradient(maxout, x_test[:n_show], y_test[:n_show], angle=ref_angle)
 x_rand = (
     np.cos(ref_angle) * x_test[:n_show] + np.sin(ref_angle) * length[:n_show] * u_random[:n_show]

@@ -182,7 +182,7 @@ print(
 # (c) the first 100 test 3s and 7s; (d) their FGSM versions at $\epsilon = 0.25$, unclipped and
 # drawn on their own grey scale. Yellow frames mark the digits the model classifies correctly.
 
-# %%
+# %% mystnb={"figure": {"caption": "The paper's Figure 2 for our logistic regression on 3s versus 7s: (a) the weights $w$, (b) their sign, the optimal perturbation up to a factor, (c) the first hundred test 3s and 7s and (d) their FGSM versions, unclipped and each drawn on its own grey scale. Yellow frames mark the digits the model classifies correctly: almost all in (c), almost none in (d); on all the test 3s and 7s the model errs on {glue:text}`ch5_c6_error:.1f` % of the FGSM versions.", "name": "fig-ch05-fig2"}, "image": {"alt": "Four panels. (a) the weights as a grey image, a faint white diagonal stroke like a seven and dark blobs where a three has its cusp and bowl; (b) their sign, a patchwork of black and white, grey where the weights are zero; (c) a ten by ten grid of handwritten threes and sevens, nearly all framed in yellow; (d) the same grid with a speckled pattern added, with almost no frames left."}}
 n_fig = 100
 correct_clean = evaluation.predict_labels(lr, x37[:n_fig]) == (y37[:n_fig] > 0)
 correct_adv = evaluation.predict_labels(lr, x_fgsm[:n_fig]) == (y37[:n_fig] > 0)
@@ -340,7 +340,7 @@ print(compare)
 # needs no tuning of its strength: it follows from $\epsilon$, a quantity with a meaning (the
 # precision of the features). The weights:
 
-# %%
+# %% mystnb={"figure": {"caption": "The weights of the four logistic regressions as images (white positive, black negative, each scaled by its largest weight): plain, adversarially trained, and L1 weight decay at the worst-case and at the effective coefficient; bottom row, $\\operatorname{sign}(w)\\sqrt{|w_i|}$, which brings out the small weights. The plain model spreads its weight over the whole digit (its ten largest weights hold {glue:text}`ch5_lin0_top10:.0f` % of $\\|w\\|_1$); adversarial training puts {glue:text}`ch5_lin1_top10:.0f` % on ten pixels.", "name": "fig-ch05-weights"}, "image": {"alt": "Two rows of four square grey images. Top row: the plain model's weights show a blurred seven over a three in black and white; the other three models are uniform grey with a few dark and light pixels near the centre. Bottom row: the same weights on a square-root scale; the plain model's picture is sharper, the others show a few central dots and, for the L1 models, a grainy background."}}
 kernels = np.stack([m.get_layer("logit").kernel.numpy()[:, 0] for m in linear.values()])
 inked = x37_train.max(axis=0) > 0  # pixels with ink in some training digit
 for key, lam, kernel in (("worst", lam_worst, kernels[2]), ("eff", lam_eff, kernels[3])):
@@ -380,7 +380,7 @@ plotting.weights_grid(
 # draws both (and the printed formula for $y = -1$) at the $\|w\|_1$ of the adversarially
 # trained model, together with the margins of the training digits under that model.
 
-# %%
+# %% mystnb={"figure": {"caption": "The penalty added to the cost of a digit as a function of its margin $y(w^\\top x + b)$, at the adversarially trained model: the adversarial penalty (solid, corrected form), L1 weight decay with coefficient $\\epsilon$ (dashed) and the formula as printed in the paper, for the class $y = -1$ (dotted); the grey histogram (right axis) holds the margins of the training digits. The adversarial penalty is nearly $\\epsilon\\|w\\|_1 =$ {glue:text}`ch5_pen:.2f` on the wrong side of the boundary and dies away as the margin grows; L1 weight decay charges every digit in full.", "name": "fig-ch05-penalty"}, "image": {"alt": "Line plot of the penalty added to the cost against the margin, with a histogram of training digits on a second axis. A dashed horizontal line stays at the top; a solid curve starts at the same height for negative margins and falls smoothly to zero for large margins; a dotted curve starts as far below zero and rises to zero, its mirror image. The grey histogram of margins peaks on the falling part of the solid curve."}}
 pen = eps * float(np.abs(w_adv).sum())
 m = np.linspace(-10, 20, 400)
 fig_pen = Figure(figsize=(7.0, 4.0), layout="constrained")
@@ -551,7 +551,7 @@ display(Markdown("\n".join(rows)))
 # The dotted line is the paper's 5 %. Where two runs never leave the error of a constant
 # prediction, their curves lie on top of each other.
 
-# %%
+# %% mystnb={"figure": {"caption": "Error of the maxout networks with the short budget during training, on the training batches with dropout on (left) and on the validation images (right), on a log scale; the dotted line is the paper's bound on the training error. With the largest L1 coefficient the network {glue:text}`ch5_big_story`; with the middle one it {glue:text}`ch5_mid_story`. Where two runs never leave the error of a constant prediction, their curves lie on top of each other.", "name": "fig-ch05-training-curves"}, "image": {"alt": "Two line plots side by side, sharing a log-scaled error axis, against the epoch. Left, training batches with dropout on; right, validation. The naive control and the smallest L1 coefficient fall steeply and cross below a dotted horizontal line, the paper's bound; the two larger L1 coefficients run flat near the top, one hidden under the other."}}
 fig_curves = Figure(figsize=(11.0, 4.0), layout="constrained")
 axes = fig_curves.subplots(1, 2, sharey=True)
 for name, net in list(deep.items())[2:]:  # the runs of the same (short) budget

@@ -265,7 +265,7 @@ print(f"clipped minus unclipped: naive {-delta_naive:+.1f}, adversarial {-delta_
 # error: its clean training did not compute one, and only the final weights were kept, so
 # that curve cannot be drawn after the fact. Vertical lines mark the kept epochs.
 
-# %%
+# %% mystnb={"figure": {"caption": "Learning curves of the shipped networks. Left: clean validation error per epoch of the naive (blue) and the adversarially trained (orange) maxout network, log scale; dotted lines mark the kept epochs. Right: the adversarially trained network's FGSM error on the validation images and on its training batches. At the kept epoch, {glue:text}`ch6_adversarial_kept`, the FGSM validation error is {glue:text}`ch6_adv_val_fgsm_kept:.2f` %; from there to the last epoch it moves between {glue:text}`ch6_adv_val_fgsm_after_min:.2f` % and {glue:text}`ch6_adv_val_fgsm_after_max:.2f` %, while the error on the training batches keeps falling.", "name": "fig-ch06-curves"}, "image": {"alt": "Two line plots of error in percent on a log scale against the epoch. Left, clean validation error: both networks drop steeply in the first epochs and then flatten, the adversarially trained one lower and stopping earlier; dotted vertical lines mark each network's kept epoch. Right, the adversarially trained network under FGSM: a noisy validation curve that falls and then levels off, and a smoother training-batch curve that keeps falling below it; a dotted vertical line marks the kept epoch."}}
 h_naive, h_adv = naive.advkeras_history, robust.advkeras_history
 fig_curves = Figure(figsize=(12.0, 4.2), layout="constrained")
 axes = fig_curves.subplots(1, 2)
@@ -434,7 +434,7 @@ glue(
 # pieces, drawn as a 28 × 28 image (white positive, black negative, each filter scaled by
 # its largest $|w|$). The units are the first five of 240, not chosen.
 
-# %%
+# %% mystnb={"figure": {"caption": "The paper's Figure 3: the first five maxout units of the first layer (rows) and their five linear pieces (columns) as images, white positive and black negative, for the naive (left) and the adversarially trained network (right). The adversarially trained filters are {glue:text}`ch6_c18_story`: over the pixels some training digit uses, the median filter spreads its energy over {glue:text}`ch6_loc_adversarial_pixels_used:.0f` pixels, against {glue:text}`ch6_loc_naive_pixels_used:.0f` for the naive network.", "name": "fig-ch06-fig3"}, "image": {"alt": "Two five-by-five grids of small grey square images. Left, naive network: every filter is a busy texture of black and white blobs filling most of the square. Right, adversarially trained network: many filters are plain grey with a single small black-and-white stroke near the centre; others show curves like parts of digits."}}
 filters = {name: net.get_layer("h0").unit_filters() for name, net in nets.items()}
 fig3 = Figure(figsize=(11.0, 5.6), layout="constrained")
 ax3 = fig3.subplots(1, 2)

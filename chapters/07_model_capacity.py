@@ -213,7 +213,7 @@ glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
 # $10^{-4}$), on the clean test digits
 # and on each model's own FGSM examples.
 
-# %%
+# %% mystnb={"figure": {"caption": "Precision against recall when a model answers only at a confidence of at least $t$, for the RBF network (blue) and softmax regression (orange), on clean test digits (left) and on each model's own FGSM examples (right); $t$ runs from zero at the right end of each curve to one at the left end. On the FGSM examples, at a threshold of one half, the RBF network answers {glue:text}`ch7_pr_RBF_FGSM_t05_coverage:.1f` % of the digits and softmax regression {glue:text}`ch7_pr_softmax_FGSM_t05_coverage:.1f` %, with a precision of {glue:text}`ch7_pr_softmax_FGSM_t05_precision:.1f` %.", "name": "fig-ch07-precision-recall"}, "image": {"alt": "Two line plots of precision in percent against recall in percent, sharing the precision axis. Left, clean test digits: both curves stay near the top, softmax regression's reaching a little further right. Right, FGSM test digits: the RBF network's curve runs at low precision along the bottom and shoots up to the top only at the lowest recall; softmax regression's points sit at the origin, zero recall and zero precision."}}
 # t = 0 and 0.5, and 200 thresholds spaced evenly on a log scale from 1e-4 to 1 (the RBF
 # network's confidences on adversarial digits are tiny)
 thresholds = np.unique(np.concatenate([[0.0, 0.5], np.geomspace(1e-4, 1.0, 200)]))

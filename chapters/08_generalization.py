@@ -132,7 +132,7 @@ print(
 # digit and reads the maxout network's softmax argument (the top layer `"y"` without its
 # activation) at every $x(\epsilon)$.
 
-# %%
+# %% mystnb={"figure": {"caption": "The paper's Figure 4 for our naive maxout network. Left: the ten arguments of the softmax along the FGSM direction of test digit no. {glue:text}`ch8_fig4_index`, against $\\epsilon$; the thick magenta line is its true class, 4. Right: the inputs $x + \\epsilon\\operatorname{sign}(\\nabla_x J)$, each on its own grey scale, framed in yellow where the network says 4. The curves are made of a few straight pieces, and the digit is classified correctly at {glue:text}`ch8_fig4_correct` of the values of $\\epsilon$ on the grid, between {glue:text}`ch8_fig4_lo:.1f` and {glue:text}`ch8_fig4_hi:.1f`.", "name": "fig-ch08-fig4"}, "image": {"alt": "Left: a line plot of ten logit curves against epsilon, each nearly straight on either side of zero, fanning out to large positive and negative values at both ends; the true class's curve, thick magenta, stays near zero. Right: a ten by ten grid of the perturbed digit, noisy black-and-white blobs at both ends of the sweep and a recognisable four only in the middle, where a few images are framed in yellow."}}
 epsilons = -10 + 0.2 * np.arange(100)
 index = int(np.flatnonzero(y_test == 4)[0])
 one = direction_sweep.sweep(maxout, x_test[index : index + 1], y_test[index : index + 1], epsilons)
@@ -179,7 +179,7 @@ display(fig4)
 #
 # One panel per class: the first test digit of each class, swept the same way.
 
-# %%
+# %% mystnb={"figure": {"caption": "The same sweep for the first test digit of each class: the ten softmax arguments against $\\epsilon$, the true class in thick magenta. Every panel shows nearly straight lines on either side of the clean digit; over the first {glue:text}`ch8_n_sweep:,` test digits the median $R^2$ of a straight line on the positive side is {glue:text}`ch8_sweep_r2_pos_median:.4f`.", "name": "fig-ch08-per-class"}, "image": {"alt": "Ten small line plots in two rows of five, one per class, each titled with the class and the test digit's index. In each, ten lines meet near the centre, where epsilon is zero, and run nearly straight to large positive or negative values at both ends; the true class's line is thick magenta."}}
 first = np.array([int(np.flatnonzero(y_test == k)[0]) for k in range(10)])
 per_class = direction_sweep.sweep(maxout, x_test[first], y_test[first], epsilons)
 fig_classes = Figure(figsize=(15.0, 6.0), layout="constrained")
@@ -198,7 +198,7 @@ display(fig_classes)
 # $[-10, 0]$ and report the $R^2$ of the fit (1: a straight line), and the error of the
 # network at every $\epsilon$.
 
-# %%
+# %% mystnb={"figure": {"caption": "Error of the naive maxout network on the first {glue:text}`ch8_n_sweep:,` test digits along their FGSM direction, against the unclipped step $\\epsilon$. The error is lowest at the clean digits and rises on both sides: {glue:text}`ch8_sweep_error_at_plus_10:.1f` % at the largest $\\epsilon$ of the grid and {glue:text}`ch8_sweep_error_at_minus_10:.1f` % at the most negative one, so a large step against the gradient's sign also ends in mistakes.", "name": "fig-ch08-error-sweep"}, "image": {"alt": "Line plot of test error in percent against epsilon. A narrow dip to near zero at epsilon zero; to the right the curve jumps almost to the top and stays flat; to the left it rises more gradually to a flat level somewhat lower."}}
 n_sweep = min(1000, len(x_test))
 many = direction_sweep.sweep(maxout, x_test[:n_sweep], y_test[:n_sweep], epsilons)
 r2_pos, r2_neg = many.linear_fit_r2("positive"), many.linear_fit_r2("negative")
@@ -355,6 +355,7 @@ glue(
     display=False,
 )
 
+# %% mystnb={"figure": {"caption": "Histograms of the cosine between the centred input gradient of each logit and the centred weights of the same class, over {glue:text}`ch8_n_grad:,` test digits and every class: naive maxout against softmax regression (blue), against a random matrix (orange), and the adversarially trained network against softmax regression (green). The naive network's cosines (mean {glue:text}`ch8_cos_naive:.3f`) lie to the right of the random reference (mean {glue:text}`ch8_cos_random:.3f`) but far from one; the adversarially trained network's have mean {glue:text}`ch8_cos_adv:.3f`.", "name": "fig-ch08-cosines"}, "image": {"alt": "Three step histograms of cosines on an axis from minus one to one, counted over digits and classes. Orange, random weights: a tall narrow peak at zero. Green, adversarially trained maxout: a broader peak to the right of zero. Blue, naive maxout: the broadest peak, furthest to the right, but well short of one."}}
 fig_cos = Figure(figsize=(7.0, 3.6), layout="constrained")
 ax = fig_cos.subplots()
 bins = np.linspace(-1, 1, 81)

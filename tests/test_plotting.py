@@ -336,3 +336,26 @@ def test_curves_draws_each_series_with_its_style_and_labels():
 def test_curves_rejects_bad_input(x, series, styles, argument):
     with pytest.raises(ValueError, match=f"`{argument}`"):
         plotting.curves(x, series, xlabel="x", ylabel="y", styles=styles)
+
+
+def test_titles_in_words_on_grids_and_fig1():
+    x = np.linspace(0, 1, 4 * 784).reshape(4, 784)
+    fig = plotting.image_grid(x, rows=2, title="clean test digits")
+    assert fig.axes[0].get_title() == "clean test digits"
+    assert plotting.image_grid(x, rows=2).axes[0].get_title() == ""
+    w = np.linspace(-2, 1, 784)
+    fig = plotting.weights_grid(np.stack([w, np.sign(w)]), title="weights", colorbar="w / max|w|")
+    assert fig.axes[0].get_title() == "weights"
+    assert len(fig.axes) == 2 and fig.axes[1].get_ylabel() == "w / max|w|"
+    assert fig.axes[0].images[0].get_clim() == (-1.0, 1.0)  # the bar's scale
+    fig = plotting.fig1_triptych(
+        x[0], x[1], x[2], labels=[1, 2, 3], confidences=[0.5] * 3, eps=0.1, title="Figure 1"
+    )
+    assert fig.get_suptitle() == "Figure 1"
+    for bad in ("", "  ", 3):
+        with pytest.raises(ValueError, match="`title`"):
+            plotting.image_grid(x, title=bad)
+        with pytest.raises(ValueError, match="`title`"):
+            plotting.fig1_triptych(
+                x[0], x[1], x[2], labels=[1, 2, 3], confidences=[0.5] * 3, eps=0.1, title=bad
+            )

@@ -13,6 +13,10 @@ host unresolvable, as on a machine without internet. On each page:
   ``advkeras.book.reporting.claims_table`` writes, a Colab launch link, and download links to
   its ``.ipynb`` and its jupytext ``.py``, and the "Run this chapter" box
   (``book/_ext/run_this_chapter.py``);
+- every image of a chapter's text (its cell outputs) has alt text of its own (not Sphinx's
+  stand-in, the image's file name) and sits in a ``figure`` with a non-empty ``figcaption``
+  (the cell's ``mystnb.figure``/``mystnb.image`` metadata, checked in the notebooks by
+  ``tests/test_figures.py``);
 - the console has no error, and the page requested nothing from another host;
 - every link to the book itself resolves: the file exists and so does the ``#anchor``.
 
@@ -188,6 +192,22 @@ return Array.from(table.querySelectorAll('thead th, tr:first-child th')).map((th
 
 LINKS = "return Array.from(document.querySelectorAll('a[href]')).map((a) => a.href);"
 
+# Every image of the page's text (not the header's logos): its alt text, and the caption of the
+# figure it sits in (null when it is in none). Without alt metadata Sphinx writes the image's
+# own path as its alt text, so that counts as none.
+FIGURE_STATE = """
+return Array.from(document.querySelectorAll('article img')).map((img) => {
+  const src = img.getAttribute('src') || '';
+  let alt = (img.getAttribute('alt') || '').trim();
+  if (alt === src || /\\.(png|jpe?g|gif|svg)$/i.test(alt)) alt = '';
+  const figure = img.closest('figure');
+  const caption = figure && figure.querySelector('figcaption');
+  const text = caption && (caption.querySelector('.caption-text') || caption);
+  return {src: src.split('/').pop().slice(0, 24), alt: alt,
+          caption: text ? text.textContent.trim() : null};
+});
+"""
+
 
 def _external_requests(drv: webdriver.Chrome, base: str) -> list[str]:
     import json
@@ -273,6 +293,16 @@ def test_page(page: str, server: str, driver: webdriver.Chrome) -> None:
         )
         if not box or "profile" not in box or "Colab" not in box:
             problems.append("no 'Run this chapter' box naming the profile and Colab")
+        shown = driver.execute_script(FIGURE_STATE)
+        no_alt = [f["src"] for f in shown if not f["alt"]]
+        no_figure = [f["src"] for f in shown if f["caption"] is None]
+        no_caption = [f["src"] for f in shown if f["caption"] == ""]
+        if no_alt:
+            problems.append(f"{len(no_alt)} of {len(shown)} images without alt text: {no_alt[:5]}")
+        if no_figure:
+            problems.append(f"{len(no_figure)} images outside a figure: {no_figure[:5]}")
+        if no_caption:
+            problems.append(f"{len(no_caption)} figures with an empty caption: {no_caption[:5]}")
 
     # The browser asks every server for /favicon.ico on its own; the book declares none.
     errors = [
