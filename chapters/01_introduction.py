@@ -157,6 +157,7 @@ plotting.fig1_triptych(
     eps=eps,
     labels=[str(p.argmax()) for p in (p_clean, p_sign, p_adv)],
     confidences=[float(p.max()) for p in (p_clean, p_sign, p_adv)],
+    title="A correctly classified digit, the sign of its gradient, and their sum",
 )
 
 # %% [markdown]
@@ -193,7 +194,8 @@ plotting.image_grid(
     cols=8,
     titles=[str(c) for c in proba_test[:8].argmax(1)] + [str(c) for c in pred_adv],
     row_labels=["clean", "FGSM, eps = .25"],
-    figsize=(10.0, 2.6),
+    title="Test digits and their FGSM versions, titled with the network's prediction",
+    figsize=(10.0, 2.8),
 )
 
 # %% [markdown]

@@ -249,6 +249,7 @@ plotting.image_grid(
     ]
     + [str(p) for p in evaluation.predict_labels(model, x_fgsm[:k])],
     row_labels=["clean (label)", "L-BFGS (target→pred.)", "FGSM (prediction)"],
+    title="Clean digits, their L-BFGS examples and their FGSM examples",
     vmin=0.0,
     vmax=1.0,
     figsize=(10.5, 3.9),
@@ -266,7 +267,8 @@ plotting.image_grid(
     vmax=scale,
     row_labels=["L-BFGS", "FGSM"],
     colorbar="perturbation (pixel value)",
-    figsize=(10.5, 2.4),
+    title="The perturbations: L-BFGS (top) and FGSM (bottom)",
+    figsize=(10.5, 2.6),
 )
 
 # %% [markdown]

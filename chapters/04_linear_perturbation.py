@@ -232,7 +232,8 @@ plotting.image_grid(
     cols=n_show,
     titles=titles,
     row_labels=["clean (label)", "FGSM on softmax", "FGSM on maxout"],
-    figsize=(11.0, 3.6),
+    title="Test digits and their FGSM versions against each model",
+    figsize=(11.0, 3.8),
 )
 
 # %% [markdown]
@@ -600,7 +601,8 @@ plotting.image_grid(
     titles=titles,
     row_labels=["clean (label)", "toward gradient", "random direction"],
     per_image=True,
-    figsize=(11.0, 3.6),
+    title="Digits rotated toward the gradient and in a random direction",
+    figsize=(11.0, 3.8),
 )
 
 # %% [markdown]
