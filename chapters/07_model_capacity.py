@@ -342,7 +342,9 @@ glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
 #
 # Tolerances: 2 percentage points for the FGSM error and the clean confidence, 1 point for
 # the confidence on mistakes (a 1.2 % number). C22 is measured with the training cost,
-# clipped; the other two attacks are in the note. C23 is graded by the criterion above.
+# clipped; the other two attacks are in the note. The paper gives no number for C23; as
+# every claim without a number in this book, it is graded by the rule stated above, before
+# the measurement, and its note repeats the rule.
 
 # %%
 claims = [
@@ -382,8 +384,9 @@ claims = [
         verdict="reproduced" if c23_ok else "not reproduced",
         note=f"shallow RBF {100 * rbf_train_error:.2f} %, maxout {100 * maxout_train:.2f} %; "
         f"deep RBF FGSM {100 * deep_adv.error:.1f} % at "
-        f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence (not resistant by the 2 % "
-        "criterion); trained with Adam",
+        f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence; trained with Adam; rule: "
+        "some model resists (confidence on FGSM mistakes < 2 %) and every one that does has "
+        "training error > 5 %",
     ),
 ]
 extra = {
