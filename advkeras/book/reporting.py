@@ -45,18 +45,16 @@ VERDICTS = (
 )
 """The verdicts a claim can get, and the one rule that assigns them in every chapter.
 
-* **The paper gives a number.** :func:`verdict` grades ours against it: ``reproduced``
-  within the claim's tolerance, ``close`` within twice the tolerance, else ``not
-  reproduced``.
-* **The paper gives no number** ("more localised", "regularises less", "grows with n").
-  The chapter states a rule before the measurement (in its prose), the claim's note
-  repeats it as ``"rule: ..."``, and the verdict is ``reproduced`` when the measurement
-  meets the rule and ``not reproduced`` when it does not. :class:`Claim` refuses such a
-  verdict without ``"rule:"`` in the note, and refuses to grade a claim without a number
-  by itself.
-* ``partly reproduced``: the paper's outcome reached by another route or failure mode, or
-  a number that misses while the finding the paper draws from it holds by a stated rule;
-  the note says which.
+* **The paper gives a number.** Ours is graded against it: ``reproduced`` within the claim's
+  tolerance, ``close`` within twice the tolerance, else ``not reproduced``.
+* **The paper gives no number** ("more localised", "regularises less", "grows with n"). The
+  chapter states a rule before the measurement, the claim's note repeats it as
+  ``rule: ...``, and the verdict is ``reproduced`` when the measurement meets the rule and
+  ``not reproduced`` when it does not.
+* ``partly reproduced``: the paper's outcome reached by another route or failure mode, or a
+  number that misses while the finding the paper draws from it holds by a stated rule; for
+  a conclusion that rests on several claims (chapter 10), some of them reproduced and some
+  not. The note says which.
 * ``identity``: an equation checked numerically (it holds by algebra, so it cannot fail
   except by rounding or a bug). ``shown``: a fact about the data, or a setting of the
   method, that the chapter demonstrates rather than measures.
@@ -64,7 +62,9 @@ VERDICTS = (
   note says what was looked at.
 * ``not run``: no number of ours; the note says what running it would take.
 
-Only ``reproduced`` counts as a reproduction."""
+Only ``reproduced`` counts as a reproduction. The function ``verdict`` applies the first
+point; ``Claim`` refuses a verdict on a claim without the paper's number unless its note
+states the rule. The book's scorecard page prints this text."""
 
 RULE_MARK = "rule:"
 """How a note states the rule that graded a claim without the paper's number."""

@@ -27,6 +27,7 @@ Example:
 from __future__ import annotations
 
 import argparse
+import ast
 import json
 import os
 import re
@@ -111,11 +112,51 @@ def paper_claims() -> tuple[PaperClaim, ...]:
     return tuple(PaperClaim(**c) for c in record["claims"])
 
 
+@dataclass(frozen=True)
+class Conclusion:
+    """A bullet of the paper's §10, paraphrased, and the claims that bear on it."""
+
+    id: str
+    text: str
+    evidence: tuple[str, ...]
+
+
+@cache
+def paper_conclusions() -> tuple[Conclusion, ...]:
+    """The bullets of §10 with their evidence (``paper_claims.json``).
+
+    >>> [c.id for c in paper_conclusions()][:2], paper_conclusions()[0].evidence[0]
+    (['§10-1', '§10-2'], '§3-c')
+    """
+    record = json.loads((_HERE / "paper_claims.json").read_text(encoding="utf-8"))
+    return tuple(
+        Conclusion(c["id"], c["text"], tuple(c["evidence"])) for c in record["conclusions"]
+    )
+
+
 @cache
 def public_numbers() -> tuple[dict[str, Any], ...]:
     """The public reproductions' numbers, each with its repository (``public_reproductions.json``)."""
     record = json.loads((_HERE / "public_reproductions.json").read_text(encoding="utf-8"))
     return tuple(record["numbers"])
+
+
+def verdict_rule() -> str:
+    """The one verdict rule: the docstring of ``reporting.VERDICTS``, read from its source.
+
+    The rule is written once, there; the book's scorecard page prints it from here.
+
+    >>> text = verdict_rule()
+    >>> text.startswith("The verdicts a claim can get") and "rule: ..." in text
+    True
+    """
+    source = (_HERE / "reporting.py").read_text(encoding="utf-8")
+    body = ast.parse(source).body
+    for node, after in zip(body, body[1:], strict=False):
+        names = [t.id for t in getattr(node, "targets", []) if isinstance(t, ast.Name)]
+        if names == ["VERDICTS"] and isinstance(after, ast.Expr):
+            return str(ast.literal_eval(after.value))
+    raise RuntimeError("reporting.py has no docstring under VERDICTS")  # pragma: no cover
 
 
 def inventory_id(claim_id: str, ids: Iterable[str] | None = None) -> str | None:
@@ -330,9 +371,10 @@ def load(
 def grade_conclusion(rows: Sequence[Row]) -> str:
     """The verdict of a conclusion that rests on the claims of ``rows``, by one stated rule.
 
-    The rows that were run count: ``reproduced`` when every one of them is
-    reproduced, an identity or shown; ``not reproduced`` when none is;
-    ``partly reproduced`` in between; ``not run`` when no row was run.
+    Only the rows that were run count: ``reproduced`` when every one of them is
+    reproduced, an identity or shown (:data:`COUNTED`); ``not reproduced`` when none
+    of them is, nor partly reproduced; ``partly reproduced`` in between; ``not run``
+    when no row was run (or there is none).
 
     >>> r = Row("C1", "C1", "04", "", "", "", "", "book", "reproduced", "")
     >>> from dataclasses import replace
@@ -340,8 +382,10 @@ def grade_conclusion(rows: Sequence[Row]) -> str:
     'reproduced'
     >>> grade_conclusion([r, replace(r, verdict="close")])
     'partly reproduced'
-    >>> grade_conclusion([replace(r, verdict="not run")])
-    'not run'
+    >>> grade_conclusion([replace(r, verdict="partly reproduced")])
+    'partly reproduced'
+    >>> grade_conclusion([replace(r, verdict="not run")]), grade_conclusion([])
+    ('not run', 'not run')
     """
     run = [r for r in rows if r.verdict != "not run"]
     if not run:
@@ -349,7 +393,9 @@ def grade_conclusion(rows: Sequence[Row]) -> str:
     good = sum(r.verdict in COUNTED for r in run)
     if good == len(run):
         return "reproduced"
-    return "not reproduced" if good == 0 else "partly reproduced"
+    if good == 0 and not any(r.verdict == "partly reproduced" for r in run):
+        return "not reproduced"
+    return "partly reproduced"
 
 
 def _cell(text: str) -> str:
@@ -364,9 +410,114 @@ def _public_cell(row: Row) -> str:
     return f"{float(best['value']):g} % ([{best['repository']}]({best['url']}){note})"
 
 
+def doc_link(stem: str | None, folder: str = "") -> str:
+    """A chapter as Sphinx's ``{doc}`` role: its number, to its page (``folder``: where from).
+
+    >>> doc_link("06_adversarial_training"), doc_link("06_x", "/chapters/"), doc_link(None)
+    ('{doc}`6 <06_adversarial_training>`', '{doc}`6 </chapters/06_x>`', '')
+    """
+    return "" if stem is None else f"{{doc}}`{int(stem[:2])} <{folder}{stem}>`"
+
+
 def default_link(stem: str | None) -> str:
     """A chapter as a plain Markdown link (the book's page uses Sphinx's ``{doc}`` role)."""
     return "" if stem is None else f"[{int(stem[:2])}](../chapters/{stem}.ipynb)"
+
+
+def evidence_rows(card: Scorecard, conclusion: Conclusion) -> dict[str, list[Row]]:
+    """The scorecard's rows for each piece of a conclusion's evidence (empty: not yet run).
+
+    >>> card = build({})
+    >>> rows = evidence_rows(card, paper_conclusions()[5])
+    >>> {k: [r.verdict for r in v] for k, v in rows.items()}
+    {'C7': ['not run'], 'C11': ['not run'], 'C14': ['not run']}
+    """
+    return {cid: card.find(cid) for cid in conclusion.evidence}
+
+
+CONCLUSION_RULE = (
+    "rule: reproduced when every evidence row that was run is reproduced, an identity or "
+    "shown; not reproduced when none is, nor partly reproduced; partly reproduced in between; "
+    "not run when none ran"
+)
+"""The rule :func:`grade_conclusion` applies, as a claim's note states it."""
+
+
+def glue_name(prefix: str, claim_id: str) -> str:
+    """A ``myst_nb.glue`` name for a claim id: letters, digits and underscores only.
+
+    >>> glue_name("ch10", "§3-c"), glue_name("ch10", "C22-conf-mistakes")
+    ('ch10_s3_c', 'ch10_c22_conf_mistakes')
+    """
+    slug = re.sub(r"[^0-9a-z]+", "_", claim_id.lower().replace("§", "s")).strip("_")
+    return f"{prefix}_{slug}"
+
+
+def evidence_text(rows: Sequence[Row]) -> str:
+    """Our numbers and verdicts for one piece of evidence, in words; ``"not yet run"`` if none.
+
+    >>> r = Row("C2", "C2-err", "04", "", "error", "89.4 %", "90.6 %", "book", "reproduced", "")
+    >>> evidence_text([r]), evidence_text([])
+    ('90.6 % (paper 89.4 %): reproduced', 'not yet run')
+    """
+    run = [r for r in rows if r.chapter is not None]
+    if not run:
+        return "not yet run"
+    return "; ".join(
+        (f"{r.part} " if len(run) > 1 else "")
+        + (f"{r.ours}" if r.ours != "—" else "")
+        + (f" (paper {r.paper})" if r.ours != "—" and r.paper not in ("—", "") else "")
+        + (": " if r.ours != "—" else "")
+        + r.verdict
+        for r in run
+    )
+
+
+def conclusions_markdown(card: Scorecard, link: Callable[[str | None], str] = default_link) -> str:
+    """Markdown table: each §10 conclusion, the evidence in the book, and its verdict."""
+    lines = ["| § 10 | conclusion (paraphrased) | evidence in this book | verdict |"]
+    lines.append("|---|---|---|---|")
+    for c in paper_conclusions():
+        rows = evidence_rows(card, c)
+        pieces = []
+        for cid, found in rows.items():
+            chapters = sorted({r.chapter for r in found if r.chapter is not None})
+            where = ", ".join(f"chapter {link(s)}" for s in chapters)
+            pieces.append(f"{cid}" + (f" ({where})" if where else "") + f": {evidence_text(found)}")
+        verdict = grade_conclusion([r for found in rows.values() for r in found])
+        if not pieces:
+            pieces = ["no chapter of this book measures it"]
+        lines.append(f"| {c.id[4:]} | {_cell(c.text)} | {_cell('; '.join(pieces))} | {verdict} |")
+    return "\n".join(lines)
+
+
+def conclusion_claim(card: Scorecard, conclusion: Conclusion) -> Any:
+    """The closing-table row of a §10 conclusion: the share of its evidence reproduced.
+
+    ``ours`` is the percentage of the evidence rows that were run and are reproduced,
+    identities or shown; the verdict is :func:`grade_conclusion`'s, its rule in the note.
+
+    >>> c = conclusion_claim(build({}), paper_conclusions()[0])
+    >>> c.id, c.ours, c.verdict
+    ('§10-1', None, 'not run')
+    """
+    from advkeras.book import reporting
+
+    rows = [r for found in evidence_rows(card, conclusion).values() for r in found]
+    run = [r for r in rows if r.verdict != "not run"]
+    good = sum(r.verdict in COUNTED for r in run)
+    listed = ", ".join(f"{r.part} {r.verdict}" for r in rows if r.chapter is not None)
+    if not conclusion.evidence:
+        listed = "no chapter of this book measures it"
+    return reporting.Claim(
+        conclusion.id,
+        conclusion.text,
+        "evidence rows reproduced",
+        paper=None,
+        ours=100.0 * good / len(run) if run else None,
+        verdict=grade_conclusion(rows),
+        note=f"{CONCLUSION_RULE}; {listed or 'no evidence run yet'}",
+    )
 
 
 def counts_table(card: Scorecard) -> str:
@@ -408,32 +559,27 @@ def claims_markdown(rows: Sequence[Row], link: Callable[[str | None], str] = def
     return "\n".join(lines)
 
 
-def to_markdown(card: Scorecard, link: Callable[[str | None], str] = default_link) -> str:
-    """The whole page body: counts, the inventory's table, the book's other checks."""
+def summary_markdown(card: Scorecard, link: Callable[[str | None], str] = default_link) -> str:
+    """Markdown: one sentence on what was read, and the count of verdicts."""
     n_claims = len({r.claim for r in card.rows})
     chapters = ", ".join(link(s) for s in card.chapters) or "none"
-    parts = [
+    return (
         f"{len(card.rows)} rows for the paper's {n_claims} claims (a claim with several numbers "
-        f"has a row for each), from the results files of chapters {chapters}.",
-        "",
-        counts_table(card),
-        "",
+        f"has a row for each), from the results files of chapters {chapters}.\n\n"
+        + counts_table(card)
+    )
+
+
+def to_markdown(card: Scorecard, link: Callable[[str | None], str] = default_link) -> str:
+    """The whole scorecard as one Markdown text: counts, the paper's claims, other checks."""
+    parts = [
+        summary_markdown(card, link),
         "## The paper's claims",
-        "",
         claims_markdown(card.rows, link),
     ]
     if card.others:
-        parts += [
-            "",
-            "## The book's other checks",
-            "",
-            "Rows of the chapters' tables that are not claims of the inventory: the related "
-            "work of §2, the equations of §3 and §5, facts about the data, the book's own "
-            "measurements of the paper's hypotheses, and the conclusions of §10.",
-            "",
-            claims_markdown(card.others, link),
-        ]
-    return "\n".join(parts) + "\n"
+        parts += ["## The book's other checks", claims_markdown(card.others, link)]
+    return "\n\n".join(parts) + "\n"
 
 
 def main(argv: list[str] | None = None) -> int:
