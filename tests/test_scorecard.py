@@ -271,3 +271,9 @@ def test_every_conclusions_evidence_is_a_claim_of_the_inventory_or_of_a_chapter(
         assert claim.verdict in reporting.VERDICTS and "rule:" in claim.note
         rows = [r for found in scorecard.evidence_rows(card, conclusion).values() for r in found]
         assert claim.verdict == scorecard.grade_conclusion(rows)
+
+
+def test_the_books_results_files_are_current() -> None:
+    """What ``make book`` checks first: every chapter's results file, written by its code now."""
+    records = scorecard.check_results(ROOT / "chapters")
+    assert set(records) == {p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")}
