@@ -52,7 +52,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "5f6f2293bdfcc5d11a882f1f315166835587ab1b"
+ADVKERAS_REV = "8d1e2c2556a5beb613e150a81f9d591ec36dfe70"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
