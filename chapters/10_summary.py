@@ -87,13 +87,14 @@ print("results files read:", ", ".join(records) or "none")
 # the paper's, and the claim's verdict in its chapter.
 
 # %%
-graded = {}
+graded, evidence = {}, {}
 for conclusion in scorecard.paper_conclusions():
     rows = scorecard.evidence_rows(card, conclusion)
-    for cid, found in rows.items():
-        glue(scorecard.glue_name("ch10", cid), scorecard.evidence_text(found), display=False)
+    evidence.update(rows)  # a claim can bear on several conclusions: glued once
     graded[conclusion.id] = scorecard.grade_conclusion([r for f in rows.values() for r in f])
     glue(scorecard.glue_name("ch10_v", conclusion.id), graded[conclusion.id], display=False)
+for cid, found in evidence.items():
+    glue(scorecard.glue_name("ch10", cid), scorecard.evidence_text(found), display=False)
 display(Markdown(scorecard.conclusions_markdown(card, link=scorecard.doc_link)))
 linear = records.get("05_linear_models_vs_weight_decay", {}).get("extra", {}).get("linear", {})
 for key in ("plain", "adversarial"):

@@ -106,7 +106,7 @@ def test_claims_no_chapter_has_are_not_run_with_what_they_need(book: Path) -> No
         if needed.chapter in own:  # its section's chapter ran, without a row for it
             assert row.note == f"{own[needed.chapter]} has no row for it"
         else:
-            assert row.note == needed.needs
+            assert row.note == (needed.needs or f"chapter {needed.chapter} has no results file yet")
     # C11b's chapter has results but no row for it: the note says so.
     assert [r.part for r in card.find("C11")] == ["C11a"]
 
@@ -119,6 +119,15 @@ def test_a_new_chapters_results_show_up_without_an_edit(book: Path) -> None:
     assert [(r.chapter, r.verdict) for r in after.find("C28a")] == [("09_ensembles", "reproduced")]
     assert [r.part for r in after.find("C28b")] == ["C28b-err"]
     assert sum(after.counts().values()) == len(after.rows)
+
+
+def test_a_not_run_row_says_what_it_would_take(tmp_path: Path) -> None:
+    chapter(tmp_path, "06_adv", [claim("C12", 1.14, None, note="beyond two cores")])
+    card, _ = scorecard.load(tmp_path)
+    (row,) = card.find("C12")
+    needs = next(c.needs for c in scorecard.paper_claims() if c.id == "C12")
+    assert "GPU" in needs and row.verdict == "not run"
+    assert f"not run: beyond two cores; it would take {needs}" in scorecard.to_markdown(card)
 
 
 def test_other_checks_are_listed_apart(book: Path) -> None:

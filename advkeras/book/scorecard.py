@@ -68,7 +68,9 @@ class Row:
     """One row of the scorecard: a claim (or one number of it) and what the book has for it.
 
     ``claim`` is the inventory id (``"C1"``); ``part`` the chapter's claim id
-    (``"C1-err"``), the same as ``claim`` for a claim no chapter has.
+    (``"C1-err"``), the same as ``claim`` for a claim no chapter has. ``needs`` is what
+    running a claim of the inventory takes (CIFAR-10, ImageNet weights, the MP-DBM, a
+    GPU for the ``paper`` profile), shown beside a ``not run`` verdict.
     """
 
     claim: str
@@ -82,6 +84,7 @@ class Row:
     verdict: str
     note: str
     public: tuple[dict[str, Any], ...] = ()
+    needs: str = ""
 
 
 @dataclass
@@ -281,7 +284,15 @@ def _public(part: str, claim: str, paper: float | None, first: bool) -> tuple[di
     return tuple(found)
 
 
-def _row(claim: str, part: str, chapter: str, c: Mapping[str, Any], paper_text: str, first: bool):
+def _row(
+    claim: str,
+    part: str,
+    chapter: str,
+    c: Mapping[str, Any],
+    paper_text: str,
+    first: bool,
+    needs: str = "",
+) -> Row:
     unit = c.get("unit", "%")
     paper = c.get("paper")
     return Row(
@@ -296,6 +307,7 @@ def _row(claim: str, part: str, chapter: str, c: Mapping[str, Any], paper_text: 
         verdict=str(c["verdict"]),
         note=str(c.get("note", "")),
         public=_public(part, claim, paper, first),
+        needs=needs,
     )
 
 
@@ -335,7 +347,11 @@ def build(records: Mapping[str, Mapping[str, Any]]) -> Scorecard:
         by_chapter = found[pc.id]
         if not by_chapter:
             own = [s for s in records if _chapter_number(s) == pc.chapter]
-            note = f"{own[0]} has no row for it" if own else pc.needs
+            note = (
+                f"{own[0]} has no row for it"
+                if own
+                else pc.needs or f"chapter {pc.chapter} has no results file yet"
+            )
             rows.append(
                 Row(pc.id, pc.id, None, pc.setting, "", pc.paper, "—", None, "not run", note)
             )
@@ -351,7 +367,7 @@ def build(records: Mapping[str, Mapping[str, Any]]) -> Scorecard:
                 )
             stem = own[0]
         for i, (part, c) in enumerate(by_chapter[stem]):
-            rows.append(_row(pc.id, part, stem, c, pc.paper, i == 0))
+            rows.append(_row(pc.id, part, stem, c, pc.paper, i == 0, pc.needs))
     return Scorecard(rows=rows, others=others, chapters=sorted(records))
 
 
@@ -538,6 +554,8 @@ def claims_markdown(rows: Sequence[Row], link: Callable[[str | None], str] = def
     ]
     for r in rows:
         verdict = r.verdict + (f": {r.note}" if r.note else "")
+        if r.verdict == "not run" and r.needs and r.needs not in r.note:
+            verdict += f"; it would take {r.needs}"
         lines.append(
             "| "
             + " | ".join(
