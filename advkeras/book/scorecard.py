@@ -311,6 +311,20 @@ def _row(
     )
 
 
+def natural_key(claim_id: str) -> tuple[Any, ...]:
+    """Sort key that puts ``§10-2`` before ``§10-10`` and ``C2-err`` before ``C2-conf``.
+
+    The results files keep claims in alphabetical order; within a claim the error
+    comes first, then the other numbers.
+
+    >>> sorted(["§10-10", "§10-2", "C2-conf", "C2-err", "C11a"], key=natural_key)
+    ['C2-err', 'C2-conf', 'C11a', '§10-2', '§10-10']
+    """
+    pieces = re.split(r"(\d+)", claim_id)
+    parts = [(0, int(x), "") if x.isdigit() else (1, 0, x) for x in pieces if x]
+    return (claim_id.startswith("§"), *[p if p[2] != "-err" else (1, 0, "") for p in parts])
+
+
 def _chapter_number(stem: str) -> int:
     return int(stem[:2])
 
@@ -331,7 +345,7 @@ def build(records: Mapping[str, Mapping[str, Any]]) -> Scorecard:
     found: dict[str, dict[str, list[tuple[str, Mapping[str, Any]]]]] = {i: {} for i in ids}
     others: list[Row] = []
     for stem in sorted(records):
-        for part, c in records[stem]["claims"].items():
+        for part, c in sorted(records[stem]["claims"].items(), key=lambda kv: natural_key(kv[0])):
             if c.get("verdict") not in VERDICTS:
                 raise ResultsError(
                     f"{stem}.json: claim {part} has the verdict {c.get('verdict')!r}, "
@@ -546,11 +560,12 @@ def counts_table(card: Scorecard) -> str:
 
 
 def claims_markdown(rows: Sequence[Row], link: Callable[[str | None], str] = default_link) -> str:
-    """Markdown table of ``rows``: claim, chapter, setting, paper, ours, profile, verdict, public."""
+    """Markdown table of ``rows``: claim, chapter, setting and metric, paper, ours, profile,
+    verdict (with the chapter's note) and the closest public reproduction's number."""
     lines = [
-        "| claim | chapter | setting | metric | paper | this book | profile | verdict "
+        "| claim | chapter | setting: metric | paper | this book | profile | verdict "
         "| closest public reproduction |",
-        "|---|---|---|---|---|---|---|---|---|",
+        "|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
         verdict = r.verdict + (f": {r.note}" if r.note else "")
@@ -563,8 +578,7 @@ def claims_markdown(rows: Sequence[Row], link: Callable[[str | None], str] = def
                 for x in (
                     r.part,
                     link(r.chapter),
-                    r.setting,
-                    r.metric,
+                    f"{r.setting}: {r.metric}" if r.metric else r.setting,
                     r.paper,
                     r.ours,
                     r.profile or "—",
