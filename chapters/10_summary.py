@@ -28,7 +28,11 @@
 # > **partly reproduced** in between; **not run** when none of its evidence has been run.
 #
 # The rule is mechanical on purpose: it does not weigh one claim against another, and a
-# conclusion whose evidence is partly missing is graded on what exists. The paragraph under
+# conclusion whose evidence is partly missing is graded on what exists. It takes each claim's
+# verdict as its chapter gives it, so a number that misses the paper's counts against the
+# conclusion even when it misses in the conclusion's favour (a model fooled more often than
+# the paper's, where the conclusion is that it is fooled); the numbers in each row show which
+# way they miss. The paragraph under
 # each conclusion says what the evidence measures and where it falls short. A chapter whose
 # results file is not there yet shows as "not yet run"; when it arrives, re-executing this
 # chapter picks it up (the book's build refuses this chapter's results once the results it
@@ -177,10 +181,12 @@ for key in ("plain", "adversarial"):
 # mistakes (C22-err: {glue:text}`ch10_c22_err`; C22-conf-mistakes:
 # {glue:text}`ch10_c22_conf_mistakes`). Verdict: {glue:text}`ch10_v_s10_10`.
 #
-# **11. Generative models do not resist.** The MP-DBM (C27a: {glue:text}`ch10_c27a`; C27b:
-# {glue:text}`ch10_c27b`). Verdict: {glue:text}`ch10_v_s10_11`.
+# **11. Generative models do not resist.** The paper's MP-DBM, which Keras does not have, or
+# the generatively trained model that chapter 9 puts in its place (C27a:
+# {glue:text}`ch10_c27a`; C27b: {glue:text}`ch10_c27b`). Verdict: {glue:text}`ch10_v_s10_11`.
 #
-# **12. Ensembles do not resist.** Twelve maxout networks, attacked as a whole (C28a:
+# **12. Ensembles do not resist.** An ensemble of maxout networks (the paper's has twelve;
+# chapter 9 says how many the profile trains), attacked as a whole (C28a:
 # {glue:text}`ch10_c28a`) and through one member (C28b: {glue:text}`ch10_c28b`). Verdict:
 # {glue:text}`ch10_v_s10_12`.
 #

@@ -45,6 +45,14 @@ class ScorecardDirective(SphinxDirective):
         part = self.arguments[0]
         if part not in PARTS:
             raise self.error(f"scorecard: unknown part {part!r}; expected one of {PARTS}")
+        package = Path(scorecard.__file__).parent  # the page changes with the code and data
+        for name in (
+            "scorecard.py",
+            "reporting.py",
+            "paper_claims.json",
+            "public_reproductions.json",
+        ):
+            self.env.note_dependency(str(package / name))
         if part == "rule":
             text = scorecard.verdict_rule()
         else:
