@@ -114,7 +114,10 @@ colab: $(COLAB_STAMP) $(MNIST_STAMP)
 
 test: lint unit chapters colab dist browser
 
+# The committed outputs must be those of the committed code: every chapter's results file has
+# to be there and record the digest of its notebook's code (advkeras.book.scorecard).
 book: $(STAMP) $(MNIST_STAMP) $(MATHJAX_STAMP)
+	$(PY) -m advkeras.book.scorecard check chapters
 	$(VENV)/bin/jupyter-book build . -W -n --keep-going
 
 # Debian's chromium and its driver for the browser test, installed when missing and root; else

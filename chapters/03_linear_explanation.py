@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
+ADVKERAS_REV = "8bc4760298459aca4cfdd8aa01c4878dd2538ba3"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -222,7 +222,9 @@ plotting.curves(
 # error $\Phi(-\|\mu\|_2/\sigma) = \Phi(-2) \approx 2.3\,\%$ at every $n$. No pixel decides
 # the class; the evidence is spread over all of them. In this respect the task is like a
 # real image. For every $n$ we train a model with the same recipe and attack it with FGSM
-# at 1 and 2 grey levels.
+# at 1 and 2 grey levels. The paper gives no number for how the error grows with $n$, so we
+# fix the rule for it (§3-e in the closing table) before the run: the FGSM error at one grey
+# level must rise at every step of $n$ while the clean error stays below 5 %.
 
 # %%
 sigma, half_gap = 0.1, 0.2  # pixel noise; ‖μ‖₂
@@ -501,10 +503,12 @@ plotting.curves(
 # "identity", and the fact about the data (§3-a, the 8-bit grid of MNIST) gets "shown": they
 # hold by construction, and are not counted as reproductions. The slope of §3-c is graded
 # with a tolerance of 0.01. For the growth with $n$ of a trained model's FGSM error (§3-e)
-# the paper gives no number, so that row is qualitative.
+# the paper gives no number; the row is graded by the rule stated before the run, as every
+# claim without a number is in this book, and its note repeats the rule.
 
 
 # %%
+grows_ok = bool(np.all(np.diff(trained[:, 4]) > 0) and trained[:, 3].max() < 0.05)
 claims = [
     reporting.Claim("§3-a", "MNIST pixels, 8-bit", "smallest step between pixel values",
                     paper=1 / 255, ours=step, unit="", tolerance=1e-6,
@@ -521,8 +525,10 @@ claims = [
                     verdict="identity" if abs(linf_ratio - 1) <= 1e-4 else "not reproduced"),
     reporting.Claim("§3-e", "trained logistic regression, equally hard task, FGSM ε = 1/255",
                     "error at n = 3,136", paper=None, ours=100 * float(trained[-1, 4]),
-                    note=f"grows with n: {100 * trained[0, 4]:.1f} % at n = 49; clean "
-                    f"{100 * trained[:, 3].min():.1f}-{100 * trained[:, 3].max():.1f} % at all n"),
+                    verdict="reproduced" if grows_ok else "not reproduced",
+                    note=f"{100 * trained[0, 4]:.1f} % at n = 49; clean "
+                    f"{100 * trained[:, 3].min():.1f}-{100 * trained[:, 3].max():.1f} % at all n; "
+                    "rule: the error at 1/255 rises at every step of n, clean error < 5 %"),
     reporting.Claim("§3-f", "MNIST softmax regression, η = ε·sign(w_k − w_y)",
                     "logit-difference change / ε‖w_k − w_y‖₁", paper=1.0,
                     ours=float(sm_ratio.mean()), unit="", tolerance=1e-3,

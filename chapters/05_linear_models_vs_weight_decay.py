@@ -65,7 +65,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
+ADVKERAS_REV = "8bc4760298459aca4cfdd8aa01c4878dd2538ba3"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -428,6 +428,12 @@ print(f"eps * ||w||_1 = {pen:.2f}; penalty below a tenth of it on {100 * off:.1f
 #   paper does not give (C9: they trained but did not regularise). We try $10\times$ and
 #   $100\times$ smaller ones.
 #
+# The paper gives no number for C7 and C9, so their rules are fixed here, before the
+# networks are evaluated. C7 ("good results"): adversarial training at least halves the naive
+# network's FGSM error, and its test error is at most 0.25 points worse. C9 (trains, no
+# benefit): training error below 5 %, and test error not more than 0.2 points below that of
+# the naive network with the same budget.
+#
 # The naive and the adversarially trained networks are the book's two long-trained networks
 # (the `book` profile: {glue:text}`ch5_long_epochs` epochs at most, early stopping with
 # patience {glue:text}`ch5_patience` on the validation error, FGSM validation error for the
@@ -634,8 +640,8 @@ for key, lam in zip(("big", "mid", "small"), l1_values, strict=True):
 # Adversarial training (C7) takes the FGSM error of the maxout network from
 # {glue:text}`ch5_naive_fgsm:.1f` % to {glue:text}`ch5_adv_fgsm:.1f` %, with a test error
 # of {glue:text}`ch5_adv_test:.2f` % against the naive network's
-# {glue:text}`ch5_naive_test:.2f` %. By our criterion (FGSM error at most half of the naive
-# one, test error at most 0.25 points worse) the paper's claim of "good results"
+# {glue:text}`ch5_naive_test:.2f` %. By our rule (FGSM error at most half of the naive
+# one, test error at most 0.25 points worse; the paper gives no number) the claim of "good results"
 # {glue:text}`ch5_c7_verdict`. Without the clip to $[0, 1]$, as the paper seems to have
 # attacked ({doc}`04_linear_perturbation`), the FGSM error is {glue:text}`ch5_naive_unclipped:.1f` % for the
 # naive network and {glue:text}`ch5_adv_unclipped:.1f` % for the adversarially trained one;
@@ -671,7 +677,7 @@ for key, lam in zip(("big", "mid", "small"), l1_values, strict=True):
 # That 100 times smaller coefficient (C9) trains to {glue:text}`ch5_small_train:.2f` %
 # training and {glue:text}`ch5_small_test:.2f` % test error, with
 # {glue:text}`ch5_small_fgsm:.1f` % FGSM error; the claim of "no regularisation benefit"
-# {glue:text}`ch5_c9_verdict` (criterion: training error below 5 % and test error not more
+# {glue:text}`ch5_c9_verdict` (rule: training error below 5 % and test error not more
 # than 0.2 points below that of the naive network with the same budget,
 # {glue:text}`ch5_short_test:.2f` %). The penalty does shrink the first layer,
 # $\sum|W_{h0}|$ falls from {glue:text}`ch5_short_w_l1:,.0f` in the naive network of the
@@ -696,12 +702,14 @@ for key, lam in zip(("big", "mid", "small"), l1_values, strict=True):
 # ## Paper vs this book
 #
 # Tolerances: 0.5 percentage points for the clean error of logistic regression (C5) and 2
-# points for its FGSM error (C6, unclipped, as the paper's formula). C7 is qualitative and
-# graded by the criterion stated above. C8 is reproduced when our training error after the
+# points for its FGSM error (C6, unclipped, as the paper's formula). The paper gives no
+# number for C7 and C9; as every claim without a number in this book, each is graded by the
+# rule stated above, before the networks are evaluated, and its note
+# repeats the rule. C8 is reproduced when our training error after the
 # profile's epochs is above 5 % and the network learns something; a network stuck at the
 # error of a constant prediction fails differently from the paper's "over 5 %", and gets
 # "partly reproduced". C9 ("smaller coefficients" train without a benefit) is graded on both
-# smaller coefficients: "reproduced" if both meet the criterion above, "partly reproduced" if
+# smaller coefficients: "reproduced" if both meet the rule above, "partly reproduced" if
 # only one does. "EQ5" records the check of the printed equation (inventory ambiguity 1); the
 # corrected form equals $J(x + \eta^*)$ by algebra, so its verdict is "identity".
 
@@ -776,7 +784,7 @@ claims = [
         verdict="reproduced" if c7_ok else "not reproduced",
         note=f"naive {naive['fgsm']:.1f} %; unclipped {unclipped['adversarial']:.1f} % vs naive "
         f"{unclipped['naive']:.1f} %; test {adv_net['test']:.2f} % vs naive "
-        f"{naive['test']:.2f} %; criterion: <= half, test <= naive + .25",
+        f"{naive['test']:.2f} %; rule: FGSM error <= half of naive, test <= naive + .25",
     ),
     reporting.Claim(
         "C8",
@@ -787,7 +795,8 @@ claims = [
         verdict=c8_verdict,
         note=f"after {len(deep[f'L1 {l1_values[0]:g}'].advkeras_history['error'])} epochs; "
         f"constant prediction: {constant_error:.1f} %"
-        + ("; stuck there: the network learns nothing, not merely > 5 %" if big_stuck else ""),
+        + ("; stuck there: the network learns nothing, not merely > 5 %" if big_stuck else "")
+        + "; rule: > 5 %, partly if within 1 point of the constant prediction",
     ),
     reporting.Claim(
         "C9",
@@ -797,7 +806,7 @@ claims = [
         ours=small["test"],
         verdict=c9_verdict,
         note=f"naive ({short} epochs) {naive_short['test']:.2f} %; training {small['train']:.2f} %; "
-        f"criterion: trains (< 5 %), test >= naive - .2; the 10x smaller L1 {l1_values[1]:g} "
+        f"rule: trains (< 5 %), test >= naive - .2; the 10x smaller L1 {l1_values[1]:g} "
         f"{'also fails to train' if mid['train'] >= 5 else 'trains too'} "
         f"({mid['train']:.1f} % training error)",
     ),

@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
+ADVKERAS_REV = "8bc4760298459aca4cfdd8aa01c4878dd2538ba3"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -450,7 +450,10 @@ display(fig3)
 # in pixels, of its energy $w_i^2$ around its centre in the image. Pixels that are 0 in
 # every training image give the naive network no gradient, so its weights there stay
 # near their initial values; we count both over all 784 pixels and over the pixels that
-# are nonzero in at least one training digit.
+# are nonzero in at least one training digit. The paper gives no number for C18, so its rule
+# is fixed here, before the measurement: the adversarially trained filters are "more
+# localised" when their median is smaller on both measures, over all pixels and over the
+# used ones.
 
 # %%
 used = (splits.x_train > 0).any(axis=0)
@@ -586,6 +589,12 @@ glue(
 #   $h$ of the first maxout layer `h0` (`AdversarialModel(layer="h0")`; the final hidden
 #   layer `h1` is refused by the code, as the paper advises).
 #
+# The paper gives no numbers, so the rules are fixed here, before the runs. C20 ("regularises
+# less") holds if the network trained against the differentiated scaled gradient has a
+# clean test error above that of every seed of FGSM training with the same budget. C21
+# ("perturbing the input is better") holds if the network perturbed at `h0` has both a
+# higher test error and a higher FGSM error than every such seed.
+#
 # `experiments.maxout_adversary` trains them with the same SGD recipe, minibatches, seed and
 # epochs as the short-budget networks above, and stops on the clean validation error. All
 # are judged on the same yardstick, FGSM on the input at $\epsilon = 0.25$, unclipped, and,
@@ -695,7 +704,7 @@ glue(
 # {glue:text}`ch6_var_hidden_clean:.2f` % and an FGSM error of
 # {glue:text}`ch6_var_hidden_fgsm:.1f` %: the network learns to resist its own adversary
 # (validation error against it {glue:text}`ch6_var_hidden_own:.1f` %) and nothing about the
-# input's. With the criterion "worse than every seed of input FGSM training on both test
+# input's. With the rule "worse than every seed of input FGSM training on both test
 # error and FGSM error", C21's "perturbing the input is better" {glue:text}`ch6_c21_verdict`.
 # One caveat: ε = 0.25 on `h0` is one choice among many. Relative to the spread of what it
 # perturbs, it is {glue:text}`ch6_h0_ratio:.2f` standard deviations of the `h0` activations
@@ -775,11 +784,13 @@ glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
 # adversarial validation error, retraining on all 60,000 digits, five seeds) was not run:
 # five 1600-unit networks, each trained twice, are far beyond two CPU cores. The package has
 # the protocol (`experiments.maxout_retrained`), but this chapter does not call it yet, under
-# any profile. C18, C20 and C21 are
-# qualitative and graded by the criteria stated above. C19 is measured with the short
-# budget, which the note says; where its numbers miss the paper's but its finding (training
-# on noise buys no robustness to FGSM, training on FGSM examples does) holds, the verdict is
-# "partly reproduced".
+# any profile. The paper gives no number for C18, C20 and C21; as every claim without a
+# number in this book, each is graded by the rule stated above, before its measurement, and
+# its note repeats the rule. C19 is measured with the short budget, which the note says;
+# where its numbers miss the paper's but its finding (training on noise buys no robustness
+# to FGSM, training on FGSM examples does) holds, the verdict is "partly reproduced". C10,
+# α = 0.5, is a setting of the method, not a result: every adversarial training in this book
+# uses it ("shown").
 
 # %%
 # C19: the numbers are of the short budget; the finding is "noise buys no robustness".
@@ -789,9 +800,23 @@ for key, paper_value in (("sign", 86.2), ("uniform", 90.4)):
     v = reporting.verdict(paper_value, noise[key]["fgsm"], 2.0)
     c19_verdict[key] = "partly reproduced" if v == "not reproduced" and finding else v
     c19_note[key] = (
-        f"; the finding holds (FGSM error {changes[key]:+.1f} points vs naive)" if finding else ""
+        f"; the finding holds (FGSM error {changes[key]:+.1f} points vs naive; rule for "
+        "partly: noise changes it by > -2 points, FGSM training by < -10)"
+        if finding
+        else ""
     )
 claims = [
+    reporting.Claim(
+        "C10",
+        "every adversarial training of this book (experiments.PAPER_ALPHA)",
+        "α",
+        paper=0.5,
+        ours=alpha,
+        unit="",
+        tolerance=0.0,
+        verdict="shown" if alpha == 0.5 else "not reproduced",
+        note="a setting of the method, not a result",
+    ),
     reporting.Claim(
         "C11a",
         "maxout 240, naive, MNIST test",
@@ -880,7 +905,7 @@ claims = [
         verdict="reproduced" if c18_ok else "not reproduced",
         note=f"naive {loc['naive']['pixels_used']:.0f}; spread "
         f"{loc['adversarial']['spread_used']:.1f} vs {loc['naive']['spread_used']:.1f} px; "
-        "criterion: smaller on both measures, with and without the blank pixels",
+        "rule: smaller on both measures, with and without the blank pixels",
     ),
     reporting.Claim(
         "C19a",
@@ -909,7 +934,7 @@ claims = [
         paper=None,
         ours=var_results["gradd"]["clean"],
         verdict="reproduced" if c20_ok else "not reproduced",
-        note=f"regularises less: criterion test error > every FGSM-trained seed "
+        note=f"regularises less; rule: test error > every FGSM-trained seed "
         f"({max(clean_adv_seeds):.2f} %); FGSM error {var_results['gradd']['fgsm']:.1f} %, "
         f"transferred {var_results['gradd']['transfer']:.1f} % (FGSM training: "
         f"{var_results['adv']['fgsm']:.1f} / {var_results['adv']['transfer']:.1f} %); η constant: "
@@ -923,7 +948,7 @@ claims = [
         paper=None,
         ours=var_results["hidden"]["fgsm"],
         verdict="reproduced" if c21_ok else "not reproduced",
-        note=f"test {var_results['hidden']['clean']:.2f} %; criterion: test and FGSM error worse "
+        note=f"test {var_results['hidden']['clean']:.2f} %; rule: test and FGSM error worse "
         "than every FGSM-trained seed; final hidden layer refused by the code, not measured",
     ),
 ]

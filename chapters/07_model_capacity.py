@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
+ADVKERAS_REV = "8bc4760298459aca4cfdd8aa01c4878dd2538ba3"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -277,7 +277,10 @@ for key, value in pr_at.items():
 # $h_j(x) = \exp(-b_j\|x - c_j\|^2)$ whose centres start at 100 random training digits, and
 # ten output units of the same form on $h$ (`experiments.deep_rbf`, the same training as the
 # shallow network). We compare its *training* error with the shallow RBF network's and with
-# the naive maxout network's.
+# the naive maxout network's. The paper gives no number, so the rule is fixed here, before
+# the run: a model "resists" when its confidence on its FGSM mistakes is below 2 % (the
+# paper's shallow RBF network: 1.2 %), a training error is "high" above 5 %, and C23 holds
+# when some model resists and every model that resists has a high training error.
 
 # %%
 deep = experiments.deep_rbf(profile)
@@ -342,7 +345,9 @@ glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
 #
 # Tolerances: 2 percentage points for the FGSM error and the clean confidence, 1 point for
 # the confidence on mistakes (a 1.2 % number). C22 is measured with the training cost,
-# clipped; the other two attacks are in the note. C23 is graded by the criterion above.
+# clipped; the other two attacks are in the note. The paper gives no number for C23; as
+# every claim without a number in this book, it is graded by the rule stated above, before
+# the measurement, and its note repeats the rule.
 
 # %%
 claims = [
@@ -382,8 +387,9 @@ claims = [
         verdict="reproduced" if c23_ok else "not reproduced",
         note=f"shallow RBF {100 * rbf_train_error:.2f} %, maxout {100 * maxout_train:.2f} %; "
         f"deep RBF FGSM {100 * deep_adv.error:.1f} % at "
-        f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence (not resistant by the 2 % "
-        "criterion); trained with Adam",
+        f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence; trained with Adam; rule: "
+        "some model resists (confidence on FGSM mistakes < 2 %) and every one that does has "
+        "training error > 5 %",
     ),
 ]
 extra = {

@@ -239,7 +239,8 @@ def test_verdicts():
     assert reporting.verdict(89.4, 86.0, 2.0) == "close"
     assert reporting.verdict(79.3, 99.0, 2.0) == "not reproduced"
     assert reporting.verdict(1.0, None, 2.0) == "not run"
-    assert reporting.verdict(None, 3.0, 2.0) == "qualitative"
+    with pytest.raises(ValueError, match="`paper`.*rule"):
+        reporting.verdict(None, 3.0, 2.0)  # a claim without a number is graded by a rule
     assert reporting.verdict(1.0, math.nan, 2.0) == "not run"
     with pytest.raises(ValueError, match="`verdict`"):
         reporting.Claim("C1", "s", "m", 1.0, 1.0, verdict="great")

@@ -9,7 +9,9 @@ library that ``import advkeras`` offers:
 - :mod:`advkeras.book.profiles`: the ``smoke``, ``book`` and ``paper`` run profiles;
 - :mod:`advkeras.book.experiments`: the paper's networks, trained under a profile and cached;
 - :mod:`advkeras.book.cache`: the model cache, keyed by what trains a network;
-- :mod:`advkeras.book.reporting`: claims, verdicts, the closing tables and the results files.
+- :mod:`advkeras.book.reporting`: claims, verdicts, the closing tables and the results files;
+- :mod:`advkeras.book.scorecard`: every claim of the paper from the results files, and their
+  freshness check.
 
 Example:
 
@@ -20,4 +22,4 @@ Example:
 
 from __future__ import annotations
 
-__all__ = ["cache", "experiments", "profiles", "reporting"]
+__all__ = ["cache", "experiments", "profiles", "reporting", "scorecard"]
