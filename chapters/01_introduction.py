@@ -52,7 +52,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "8bc4760298459aca4cfdd8aa01c4878dd2538ba3"
+ADVKERAS_REV = "97119e436180392aef73b2e96950bf21a829d758"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
