@@ -41,6 +41,7 @@ def test_book_members_are_the_short_budget_seed_networks(recorded) -> None:
     assert ensemble_keys == [cache.cache_key(spec) for spec in recorded]
     assert len(set(ensemble_keys)) == book.ensemble_size
     assert all(spec["fit"]["epochs"] == book.ensemble_epochs == 10 for spec in recorded)
+    assert len({m.name for m in members}) == len(members)
 
 
 def test_paper_members_are_long_trained(recorded) -> None:
@@ -76,3 +77,21 @@ def test_class_rbm_trains_then_loads(tmp_path, monkeypatch) -> None:
     assert again.advkeras_history["val_error"] == first.advkeras_history["val_error"]
     x = np.random.default_rng(0).random((3, 784)).astype("float32")
     np.testing.assert_allclose(again.predict(x, verbose=0), first.predict(x, verbose=0), rtol=1e-6)
+
+
+@pytest.mark.skipif(not HAS_MNIST, reason="MNIST not in $ADVKERAS_DATA_DIR/mnist or data/mnist")
+def test_members_can_be_attacked_together(tmp_path, monkeypatch) -> None:
+    from advkeras import evaluation, models
+
+    monkeypatch.setenv(environment.CACHE_DIR, str(tmp_path))
+    tiny = profiles.get_profile("smoke").replace(
+        mnist_train=200, mnist_val=50, mnist_test=50, maxout_units=8, ensemble_size=2
+    )
+    members = experiments.ensemble_members(tiny)
+    x = np.random.default_rng(0).random((6, 784)).astype("float32")
+    y = np.arange(6) % 10
+    out = evaluation.ensemble_attack(members, x, y, eps=0.25, clip=None)
+    averaged = np.mean([m.predict(x, verbose=0) for m in members], axis=0)
+    expected = float(np.mean(averaged.argmax(1) != y))
+    assert out["error_clean"] == pytest.approx(expected)
+    np.testing.assert_allclose(models.ensemble(members).predict(x, verbose=0), averaged, rtol=1e-5)

@@ -929,10 +929,16 @@ def ensemble_members(profile: Profile | str | None = None) -> list[keras.Model]:
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
 
     Returns:
-        ``profile.ensemble_size`` trained models.
+        ``profile.ensemble_size`` trained models, named ``<name>_seed<s>`` (the
+        recipe's networks share one name, which one Keras graph cannot hold twice).
     """
     p = _profile(profile)
-    return [maxout(p, seed=s, epochs=p.ensemble_epochs) for s in range(p.ensemble_size)]
+    members = [maxout(p, seed=s, epochs=p.ensemble_epochs) for s in range(p.ensemble_size)]
+    for s, member in enumerate(members):
+        # One graph holds them all (models.ensemble, evaluation.ensemble_attack), and
+        # Keras refuses two operations of one name: each member is named by its seed.
+        member.name = f"{member.name}_seed{s}"
+    return members
 
 
 # --------------------------------------------------------------------------- CIFAR-10

@@ -1,0 +1,517 @@
+# ---
+# jupyter:
+#   jupytext:
+#     formats: ipynb,py:percent
+#     text_representation:
+#       extension: .py
+#       format_name: percent
+#       format_version: '1.3'
+#       jupytext_version: 1.19.6
+#   kernelspec:
+#     display_name: Python 3
+#     language: python
+#     name: python3
+# ---
+
+# %% [markdown]
+# # Alternative hypotheses: generative training and ensembles
+#
+# > We now consider two alternative hypotheses for the existence of adversarial examples.
+# > The first is that generative training could constrain the model more, or teach it to
+# > tell "real" data from "fake" and to be confident only on real data. The MP-DBM, a
+# > generative model whose differentiable inference procedure classifies MNIST with 0.88 %
+# > error, tests this: other generative models either have inference procedures that cannot
+# > be differentiated, or need a separate discriminative classifier on top, so that one could
+# > not tell whether the generative model itself is fooled. The MP-DBM is fooled: at
+# > $\epsilon = 0.25$ it errs on 97.5 % of the adversarial examples made from the MNIST test
+# > set. Some other form of generative training may still confer resistance, but being
+# > generative is not enough on its own. The second hypothesis is that individual models
+# > have strange quirks that averaging over many models washes out. An ensemble of twelve
+# > maxout networks, each trained with its own seed for the weight initialisation, the
+# > dropout masks and the minibatches, errs on 91.1 % of adversarial examples made against
+# > the whole ensemble with $\epsilon = 0.25$, and on 87.9 % of those made against one member
+# > only. Ensembling gives only limited resistance.
+#
+# (Section 9 of {cite}`goodfellow2015explaining`, paraphrased.) This chapter measures both
+# hypotheses under the book's budget. Keras has no MP-DBM, so the first part trains the
+# closest generative classifier that Keras can express and two CPU cores can train in a few
+# minutes, and says what its result does and does not tell us about the paper's claim
+# (C27a, C27b). The second part builds the ensemble of maxout networks, attacks it whole and
+# through one member (C28a, C28b), and follows both errors as members are added.
+
+# %%
+# Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
+# was executed with (to become "advkeras==<version>" once advkeras is released on PyPI), and
+# myst-nb for glue(). TensorFlow, Keras and NumPy are Colab's own and stay as they are. If pip
+# reports that it upgraded a package that was already imported, restart the session.
+import os
+import subprocess
+import sys
+
+ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
+ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
+override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
+if override or "google.colab" in sys.modules:
+    subprocess.check_call([sys.executable, "-m", "pip", "install", override or ADVKERAS, "myst-nb"])
+if "google.colab" in sys.modules:  # the long-trained networks, hash-checked, instead of training
+    os.environ.setdefault(
+        "ADVKERAS_NETWORKS",
+        f"https://raw.githubusercontent.com/advkeras/advkeras/{ADVKERAS_REV}/networks",
+    )
+
+import keras
+import numpy as np
+import tensorflow as tf
+
+import advkeras
+
+print(f"Python {sys.version.split()[0]}, TensorFlow {tf.__version__}, Keras {keras.__version__},")
+print(f"NumPy {np.__version__}, advkeras {advkeras.__version__}")
+gpus = tf.config.list_physical_devices("GPU")
+print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow runs on the CPU")
+
+# %%
+# %matplotlib inline
+
+import keras
+import numpy as np
+from IPython.display import Markdown, display
+from matplotlib.figure import Figure
+from myst_nb import glue
+
+from advkeras import attacks, evaluation, plotting
+from advkeras.book import experiments, profiles, reporting
+
+profile = profiles.get_profile()
+print(profile.describe())
+keras.utils.set_random_seed(0)
+splits = experiments.mnist(profile)
+x_test, y_test = splits.x_test, splits.y_test
+eps = experiments.MNIST_EPS
+n_test = len(x_test)
+glue("ch9_n_test", n_test, display=False)
+
+# %% [markdown]
+# ## C27: a generatively trained classifier
+#
+# The MP-DBM {cite}`goodfellow2013multiprediction` is a deep Boltzmann machine with two hidden layers of several thousand units,
+# trained with the multi-prediction criterion and classified by 14 steps of mean-field
+# inference (the pylearn2 configuration that the paper's inventory points to, not certain to
+# be the paper's model). Nothing like it ships with Keras, and its pylearn2 recipe trains
+# for hundreds of epochs. Its one-layer relative does fit in a few lines of Keras and a few
+# minutes of two cores: the *classification RBM* {cite}`larochelle2008classification`, a
+# restricted Boltzmann machine over the pixels $x$ and a one-hot label $y$, with binary
+# hidden units $h$ and the energy
+#
+# $$
+# E(x, y, h) = -b^\top x - c^\top h - d^\top y - x^\top W h - y^\top U h,
+# \qquad p(x, y, h) \propto e^{-E(x, y, h)}.
+# $$
+#
+# We chose it over the other candidates for three reasons. It is a Boltzmann machine, the
+# MP-DBM's family, with the hidden layer that a naive-Bayes or class-conditional Gaussian
+# model lacks (the posterior of naive Bayes over binary pixels is a softmax of a *linear*
+# function of $x$, a case that chapter 3's argument settles in advance). It is trained purely
+# generatively: contrastive divergence follows the gradient of $\log p(x, y)$, in which the
+# label is one more visible unit and nothing rewards classifying well. And, the property the
+# paper asks of the MP-DBM, its classifier is the generative model itself, through Bayes'
+# rule, with an exact and differentiable posterior: summing out $h$ gives the free energy
+# $F(x, y) = -b^\top x - d_y - \sum_j \operatorname{softplus}(c_j + (xW)_j + U_{yj})$, and
+#
+# $$
+# p(y \mid x) = \frac{p(x, y)}{\sum_k p(x, k)} = \operatorname{softmax}_y\big(-F(x, y)\big),
+# \qquad
+# \eta = \epsilon \operatorname{sign}\big(\nabla_x\, {-\log p(y \mid x)}\big).
+# $$
+#
+# `advkeras.generative.ClassRBM` is the Keras layer (its output is the logits $-F(x, y) +
+# b^\top x$, so FGSM differentiates $-\log p(y \mid x)$ exactly), `fit_class_rbm` trains it by
+# CD-1, and `tests/test_generative.py` checks the posterior against Bayes' rule with
+# $p(x, y)$ summed over every hidden state, and that CD-1 raises the exact log-likelihood
+# of a small model. `experiments.class_rbm` trains one under the profile's budget.
+
+# %%
+rbm = experiments.class_rbm(profile)
+history = rbm.advkeras_history
+rbm_clean = evaluation.evaluate(rbm, x_test, y_test)
+rbm_fgsm = evaluation.attack_report(rbm, x_test, y_test, eps=eps, clip=None)
+rbm_clipped = evaluation.attack_report(rbm, x_test, y_test, eps=eps)
+gen = {
+    "hidden": profile.generative_hidden,
+    "epochs": len(history["loss"]),
+    "val_error": 100 * history["val_error"][-1],
+    "clean": 100 * rbm_clean.error,
+    "clean_confidence": 100 * rbm_clean.confidence_clean,
+    "fgsm": 100 * rbm_fgsm.error,
+    "fgsm_conf": 100 * rbm_fgsm.confidence_on_mistakes,
+    "fgsm_clipped": 100 * rbm_clipped.error,
+}
+for key, report in (("clean", rbm_clean), ("fgsm", rbm_fgsm)):  # 95 % Wilson intervals
+    low, high = evaluation.wilson_interval(round(report.error * n_test), n_test)
+    gen[f"{key}_low"], gen[f"{key}_high"] = 100 * low, 100 * high
+for key, value in gen.items():
+    glue(f"ch9_rbm_{key}", value, display=False)
+print(f"classification RBM, {gen['hidden']} hidden units, CD-1 for {gen['epochs']} epochs:")
+print(f"  clean test error {gen['clean']:.2f} % ({gen['clean_low']:.2f}-{gen['clean_high']:.2f})")
+print(
+    f"  FGSM eps={eps} error {gen['fgsm']:.1f} % (unclipped), {gen['fgsm_clipped']:.1f} % clipped"
+)
+print(f"  confidence on its FGSM mistakes {gen['fgsm_conf']:.1f} %")
+
+# %% [markdown]
+# The classification RBM, {glue:text}`ch9_rbm_hidden` hidden units trained by CD-1 for
+# {glue:text}`ch9_rbm_epochs` epochs, errs on {glue:text}`ch9_rbm_clean:.2f` % of the
+# {glue:text}`ch9_n_test:,` test digits (95 % Wilson interval
+# {glue:text}`ch9_rbm_clean_low:.2f`–{glue:text}`ch9_rbm_clean_high:.2f` %; the MP-DBM:
+# 0.88 %). With $\epsilon = 0.25$ and no clipping, FGSM through its own posterior raises the
+# error to {glue:text}`ch9_rbm_fgsm:.1f` % (interval
+# {glue:text}`ch9_rbm_fgsm_low:.1f`–{glue:text}`ch9_rbm_fgsm_high:.1f` %; the MP-DBM:
+# 97.5 %), and the model gives its wrong answers a mean probability of
+# {glue:text}`ch9_rbm_fgsm_conf:.1f` %. Clipped to $[0, 1]$ the error is
+# {glue:text}`ch9_rbm_fgsm_clipped:.1f` %.
+#
+# How does that compare with a discriminatively trained network? The figure sweeps
+# $\epsilon$ from 0 to 0.25 for the RBM and for the naive maxout network of chapters 4–6.
+
+# %%
+sweep_eps = np.linspace(0.0, eps, profile.sweep_points)
+naive = experiments.maxout(profile)
+sweeps = {
+    "classification RBM (generative)": attacks.fgsm_sweep(
+        rbm, x_test, y_test, sweep_eps, clip=None
+    ),
+    "naive maxout (discriminative)": attacks.fgsm_sweep(
+        naive, x_test, y_test, sweep_eps, clip=None
+    ),
+}
+half = int(np.argmin(np.abs(sweep_eps - 0.1)))
+for key, s in zip(("rbm", "maxout"), sweeps.values(), strict=True):
+    glue(f"ch9_sweep_{key}_eps", float(sweep_eps[half]), display=False)
+    glue(f"ch9_sweep_{key}_error", 100 * float(s.error[half]), display=False)
+    glue(f"ch9_sweep_{key}_top", 100 * float(s.error[-1]), display=False)
+    print(f"{key}: error at eps={sweep_eps[half]:.3f}: {100 * s.error[half]:.1f} %")
+
+# %% mystnb={"figure": {"caption": "FGSM error (solid) and confidence on mistakes (dashed) against \u03b5 for the generatively trained classification RBM and the discriminatively trained naive maxout network, unclipped, on the MNIST test digits. The star is the paper's error for the MP-DBM at \u03b5 = 0.25. Both models' errors rise steeply with \u03b5: generative training does not flatten the curve.", "name": "fig-ch09-generative"}, "image": {"alt": "Two pairs of curves rising from near 0 % error at epsilon 0 to near 100 % at epsilon 0.25, one for the classification RBM and one for the maxout network, with a star near 97.5 % at epsilon 0.25 for the paper's MP-DBM."}}
+fig_gen = Figure(figsize=(6.5, 4.0), layout="constrained")
+ax = fig_gen.subplots()
+for label, s in sweeps.items():
+    plotting.sweep_plot(s.epsilons, s.error, s.confidence_on_mistakes, ax=ax, label=label)
+ax.plot([eps], [97.5], "*", color="black", markersize=12, label="paper: the MP-DBM's error")
+ax.legend(fontsize=8)
+ax.set_title("FGSM against a generative and a discriminative classifier")
+display(fig_gen)
+
+# %% [markdown]
+# At $\epsilon$ = {glue:text}`ch9_sweep_rbm_eps:.3f` the RBM already errs on
+# {glue:text}`ch9_sweep_rbm_error:.1f` % of the digits and the maxout network on
+# {glue:text}`ch9_sweep_maxout_error:.1f` %; at 0.25, on {glue:text}`ch9_sweep_rbm_top:.1f` %
+# and {glue:text}`ch9_sweep_maxout_top:.1f` %. {glue:text}`ch9_gen_story`
+#
+# What this does and does not say about the paper's claim. It does show that one
+# generatively trained classifier, whose classifier is the generative model itself, is
+# fooled by FGSM at the paper's $\epsilon$: the hypothesis "generative training alone
+# protects" fails on this model as the paper says it fails on the MP-DBM. It does not
+# measure the MP-DBM. The RBM has one hidden layer where the MP-DBM has two, its clean
+# error is {glue:text}`ch9_rbm_clean:.2f` % rather than 0.88 %, it was trained by CD-1 for
+# minutes rather than by the multi-prediction criterion for hundreds of epochs, and its
+# posterior is exact where the MP-DBM's comes from mean-field inference. So neither of the
+# paper's two numbers is reproduced here, and a model this much weaker being fooled says
+# nothing about whether a stronger generative model would be.
+
+# %%
+rbm_fooled = gen["fgsm"] >= 50.0
+glue(
+    "ch9_gen_story",
+    (
+        "The generative model is fooled about as easily as the discriminative one"
+        if abs(gen["fgsm"] - 100 * sweeps["naive maxout (discriminative)"].error[-1]) <= 10
+        else "The two models differ by more than 10 points at 0.25"
+    )
+    + f"; the RBM's error rises from {gen['clean']:.2f} % by {gen['fgsm'] - gen['clean']:.1f} points.",
+    display=False,
+)
+print(f"RBM fooled on most FGSM digits: {rbm_fooled}")
+
+# %% [markdown]
+# ## C28: an ensemble of maxout networks
+#
+# The ensemble predicts with the average of its $M$ members' class probabilities. The paper
+# does not print its combination rule; the inventory marks it ambiguous, and we take the
+# arithmetic mean, $\bar p(y \mid x) = \frac{1}{M} \sum_{m=1}^{M} p_m(y \mid x)$
+# (`models.ensemble`). FGSM against the whole ensemble differentiates the ensemble's own
+# cost, and FGSM through one member differentiates that member's cost alone:
+#
+# $$
+# \eta_{\text{ens}} = \epsilon \operatorname{sign}\big(\nabla_x\, {-\log \bar p(y \mid x)}\big),
+# \qquad
+# \eta_{1} = \epsilon \operatorname{sign}\big(\nabla_x\, {-\log p_1(y \mid x)}\big);
+# $$
+#
+# both are scored by the ensemble. Because $\log$ is increasing,
+# $\operatorname{sign}\nabla_x(-\log \bar p_y) = \operatorname{sign}\nabla_x(-\bar p_y)$: the
+# step is that of the averaged probability itself. Averaging the members' logits instead (a
+# geometric mean of their probabilities) would be another model and another step; it is not
+# measured here.
+#
+# The budget. The paper's members are twelve maxout networks trained like its naive network
+# (early stopping, hundreds of epochs each); under `paper` that is what
+# `experiments.ensemble_members` trains. One such network costs about 20 minutes on two
+# cores, so under `book` the members are {glue:text}`ch9_members` networks of
+# {glue:text}`ch9_member_epochs` epochs each, seeds 0 to {glue:text}`ch9_last_seed` (seeds
+# 0–2 are the short-budget networks whose seed spread chapters 5 and 6 measure). Each
+# member's seed sets its initial weights, its dropout masks and its minibatch order, as in
+# the paper. Short training leaves each member with a higher clean error than the
+# long-trained network, which the table shows.
+
+# %%
+members = experiments.ensemble_members(profile)
+per_member = []
+for s, net in enumerate(members):
+    kept = experiments.kept_epoch(net, profile)
+    per_member.append(
+        {
+            "seed": s,
+            "epochs": kept["epochs"],
+            "clean": 100 * evaluation.error_rate(net, x_test, y_test),
+            "fgsm_own": 100
+            * evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None).error,
+        }
+    )
+glue("ch9_members", len(members), display=False)
+glue("ch9_member_epochs", per_member[0]["epochs"], display=False)
+glue("ch9_last_seed", len(members) - 1, display=False)
+rows = ["| member (seed) | epochs | clean test error | FGSM error on its own examples |"]
+rows.append("|---|---|---|---|")
+for r in per_member:
+    rows.append(f"| {r['seed']} | {r['epochs']} | {r['clean']:.2f} % | {r['fgsm_own']:.1f} % |")
+display(Markdown("\n".join(rows)))
+
+# %% [markdown]
+# Now the two attacks of the paper on the whole ensemble. `evaluation.ensemble_attack`
+# crafts both sets of examples and scores them by the ensemble; we repeat the one-member
+# attack through each member in turn, to see how much the choice of member matters.
+
+# %%
+through = [
+    evaluation.ensemble_attack(members, x_test, y_test, eps=eps, member=j, clip=None)
+    for j in range(len(members))
+]
+whole = through[0]
+ens = {
+    "clean": 100 * whole["error_clean"],
+    "whole": 100 * whole["error_vs_ensemble"],
+    "whole_conf": 100 * whole["confidence_on_mistakes_vs_ensemble"],
+    "one": 100 * whole["error_vs_member"],
+    "one_own": 100 * whole["member_error_vs_member"],
+}
+for key in ("clean", "whole", "one"):  # 95 % Wilson intervals
+    low, high = evaluation.wilson_interval(round(ens[key] * n_test / 100), n_test)
+    ens[f"{key}_low"], ens[f"{key}_high"] = 100 * low, 100 * high
+one_each = [100 * t["error_vs_member"] for t in through]
+member_clean = [r["clean"] for r in per_member]
+member_own = [r["fgsm_own"] for r in per_member]
+ens |= {"one_min": min(one_each), "one_max": max(one_each)}
+ens |= {"member_clean_min": min(member_clean), "member_clean_max": max(member_clean)}
+ens |= {"member_own_min": min(member_own), "member_own_max": max(member_own)}
+ens["member_clean_mean"] = float(np.mean(member_clean))
+for key, value in ens.items():
+    glue(f"ch9_ens_{key}", value, display=False)
+print(f"ensemble of {len(members)}: clean {ens['clean']:.2f} %")
+print(f"  FGSM against the whole ensemble: {ens['whole']:.1f} % (conf. {ens['whole_conf']:.1f} %)")
+print(
+    f"  FGSM through member 0: {ens['one']:.1f} %; through each member: "
+    + ", ".join(f"{v:.1f}" for v in one_each)
+    + " %"
+)
+
+# %% [markdown]
+# The ensemble of {glue:text}`ch9_members` errs on {glue:text}`ch9_ens_clean:.2f` % of the
+# clean test digits (interval {glue:text}`ch9_ens_clean_low:.2f`–{glue:text}`ch9_ens_clean_high:.2f` %),
+# below its members' {glue:text}`ch9_ens_member_clean_min:.2f`–{glue:text}`ch9_ens_member_clean_max:.2f` %
+# (mean {glue:text}`ch9_ens_member_clean_mean:.2f` %). Against the whole ensemble FGSM
+# reaches {glue:text}`ch9_ens_whole:.1f` % error (interval
+# {glue:text}`ch9_ens_whole_low:.1f`–{glue:text}`ch9_ens_whole_high:.1f` %, paper 91.1 %),
+# with a mean confidence of {glue:text}`ch9_ens_whole_conf:.1f` % on the mistakes. Examples
+# made through member 0 alone fool the ensemble on {glue:text}`ch9_ens_one:.1f` % of the
+# digits (interval {glue:text}`ch9_ens_one_low:.1f`–{glue:text}`ch9_ens_one_high:.1f` %,
+# paper 87.9 %), and through each of the members in turn on
+# {glue:text}`ch9_ens_one_min:.1f`–{glue:text}`ch9_ens_one_max:.1f` %: that is the spread
+# from member to member. On its own examples each member errs
+# {glue:text}`ch9_ens_member_own_min:.1f`–{glue:text}`ch9_ens_member_own_max:.1f` % of the
+# time. {glue:text}`ch9_ens_story`
+#
+# How does the number of members change this? The curve adds the members one at a time in
+# the order of their seeds; the one-member attack always goes through member 0.
+
+# %%
+curve = [
+    evaluation.ensemble_attack(members[:k], x_test, y_test, eps=eps, member=0, clip=None)
+    for k in range(1, len(members) + 1)
+]
+sizes = np.arange(1, len(members) + 1)
+lines = {
+    "clean": [c["error_clean"] for c in curve],
+    "FGSM against the whole ensemble": [c["error_vs_ensemble"] for c in curve],
+    "FGSM through member 0": [c["error_vs_member"] for c in curve],
+}
+for key, values in zip(("clean", "whole", "one"), lines.values(), strict=True):
+    glue(f"ch9_curve_{key}_first", 100 * values[0], display=False)
+    glue(f"ch9_curve_{key}_last", 100 * values[-1], display=False)
+    print(
+        f"{key}: " + ", ".join(f"{100 * v:.2f}" for v in values) + " %  (1.."
+        f"{len(members)} members)"
+    )
+
+# %% mystnb={"figure": {"caption": "Error of an ensemble of maxout networks on clean MNIST test digits and on FGSM examples (\u03b5 = 0.25, unclipped) as members are added, with 95 % Wilson intervals. Stars: the paper's twelve-member ensemble. One member is a single network; the FGSM errors stay far above the clean error at every size.", "name": "fig-ch09-ensemble"}, "image": {"alt": "Three lines against the number of ensemble members: a clean error near zero, and two FGSM error lines high up, one for examples made against the whole ensemble and one for examples made through member 0, with the paper's 91.1 % and 87.9 % as stars at twelve members."}}
+fig_ens = Figure(figsize=(6.5, 4.0), layout="constrained")
+ax = fig_ens.subplots()
+for (label, values), marker in zip(lines.items(), ("o", "s", "^"), strict=True):
+    pct = 100 * np.asarray(values)
+    bounds = (
+        100 * np.array([evaluation.wilson_interval(round(v * n_test), n_test) for v in values]).T
+    )
+    ax.errorbar(
+        sizes, pct, yerr=[pct - bounds[0], bounds[1] - pct], marker=marker, capsize=3, label=label
+    )
+ax.plot(
+    [12],
+    [91.1],
+    "*",
+    color="C1",
+    markeredgecolor="black",
+    markersize=13,
+    label="paper, 12 members: whole ensemble",
+)
+ax.plot(
+    [12],
+    [87.9],
+    "*",
+    color="C2",
+    markeredgecolor="black",
+    markersize=13,
+    label="paper, 12 members: through one member",
+)
+ax.set(
+    xlabel="members in the ensemble",
+    ylabel="test error (%)",
+    ylim=(-2, 102),
+    xticks=list(sizes) + [12],
+)
+trained = f"{profile.ensemble_epochs}-epoch" if profile.ensemble_epochs else "long-trained"
+ax.set_title(f"Ensembles of {trained} maxout networks under FGSM")
+ax.grid(True, alpha=0.3)
+ax.legend(fontsize=8)
+display(fig_ens)
+
+# %% [markdown]
+# With one member the two attacks are the same attack, and the errors are
+# {glue:text}`ch9_curve_whole_first:.1f` % and {glue:text}`ch9_curve_one_first:.1f` %. With
+# {glue:text}`ch9_members` members, the attack on the whole ensemble reaches
+# {glue:text}`ch9_curve_whole_last:.1f` % and the attack through member 0
+# {glue:text}`ch9_curve_one_last:.1f` %, while the clean error goes from
+# {glue:text}`ch9_curve_clean_first:.2f` % to {glue:text}`ch9_curve_clean_last:.2f` %.
+# {glue:text}`ch9_curve_story`
+
+# %%
+drop = 100 * (lines["FGSM through member 0"][0] - lines["FGSM through member 0"][-1])
+glue(
+    "ch9_curve_story",
+    f"Adding members lowers the error of the examples made through one member by {drop:.1f} points: "
+    "averaging washes out part of what is particular to member 0, and the attack on the whole "
+    "ensemble, which sees every member, loses "
+    f"{100 * (lines['FGSM against the whole ensemble'][0] - lines['FGSM against the whole ensemble'][-1]):.1f} points."
+    if drop > 0
+    else f"Adding members does not lower the error of the examples made through one member "
+    f"(change {-drop:+.1f} points).",
+    display=False,
+)
+ens_holds = ens["whole"] >= 50.0 and ens["one"] >= 50.0
+glue(
+    "ch9_ens_story",
+    "As in the paper, the attack on the whole ensemble fools it more often than the attack "
+    "through one member, and both fool it on most digits: averaging gives limited resistance."
+    if ens["whole"] > ens["one"] and ens_holds
+    else "Here the attack through one member is not weaker than the attack on the whole ensemble."
+    if ens_holds
+    else "Here the ensemble resists most of the examples, unlike the paper's.",
+    display=False,
+)
+print(f"the ensemble is fooled on most digits by both attacks: {ens_holds}")
+
+# %% [markdown]
+# ## Paper vs this book
+#
+# Tolerances: the book's default of 2 percentage points for FGSM errors. C27a and C27b are
+# claims about the MP-DBM, which this book does not train: C27a is "not run" (the RBM's
+# clean error is in the note), and C27b gets "partly reproduced" when the stand-in, a
+# generatively trained classifier that classifies by its own posterior, errs on at least
+# half of the FGSM digits (the paper's finding, on another model), "not reproduced"
+# otherwise; the number in the table is the RBM's, not an MP-DBM's. C28a and C28b are graded
+# on their numbers; the ensemble has {glue:text}`ch9_members` members of
+# {glue:text}`ch9_member_epochs` epochs where the paper has 12 long-trained ones, which the
+# notes say. Where a number misses but the finding holds (both attacks fool the ensemble on
+# most digits), the verdict is "partly reproduced", as for chapter 6's short-budget
+# controls.
+
+# %%
+budget = f"{len(members)} members x {per_member[0]['epochs']} epochs (paper: 12, early stopping)"
+c28 = {
+    key: reporting.verdict(paper, ens[key], 2.0) for key, paper in (("whole", 91.1), ("one", 87.9))
+}
+c28 = {k: "partly reproduced" if v == "not reproduced" and ens_holds else v for k, v in c28.items()}
+
+claims = [
+    reporting.Claim(
+        "C27a",
+        "MP-DBM, MNIST test",
+        "error",
+        paper=0.88,
+        ours=None,
+        verdict="not run",
+        note=f"no MP-DBM in Keras; the stand-in, a classification RBM ({gen['hidden']} hidden, "
+        f"CD-1, {gen['epochs']} epochs), errs {gen['clean']:.2f} % "
+        f"({gen['clean_low']:.2f}-{gen['clean_high']:.2f})",
+    ),
+    reporting.Claim(
+        "C27b",
+        "generative classifier (classification RBM, not the MP-DBM), FGSM ε=.25 (unclipped)",
+        "error",
+        paper=97.5,
+        ours=gen["fgsm"],
+        verdict="partly reproduced" if rbm_fooled else "not reproduced",
+        note="another model than the paper's: shows that generative training did not protect "
+        f"this RBM, says nothing of the MP-DBM's number; clipped {gen['fgsm_clipped']:.1f} %; "
+        f"confidence on mistakes {gen['fgsm_conf']:.1f} %",
+    ),
+    reporting.Claim(
+        "C28a",
+        "ensemble of maxout networks, FGSM ε=.25 against the whole ensemble (unclipped)",
+        "error",
+        paper=91.1,
+        ours=ens["whole"],
+        verdict=c28["whole"],
+        note=f"{budget}; mean of probabilities; Wilson {ens['whole_low']:.1f}-"
+        f"{ens['whole_high']:.1f} %; clean {ens['clean']:.2f} %",
+    ),
+    reporting.Claim(
+        "C28b",
+        "same ensemble, FGSM through one member (unclipped)",
+        "error",
+        paper=87.9,
+        ours=ens["one"],
+        verdict=c28["one"],
+        note=f"{budget}; through member 0; through each member "
+        f"{ens['one_min']:.1f}-{ens['one_max']:.1f} %",
+    ),
+]
+extra = {
+    "generative": gen,
+    "sweeps": {name: s.as_dict() for name, s in sweeps.items()},
+    "members": per_member,
+    "ensemble": ens,
+    "through_each_member": one_each,
+    "curve": {label: [float(v) for v in values] for label, values in lines.items()},
+    "combination": "arithmetic mean of the members' probabilities",
+}
+reporting.save_results("09_alternative_hypotheses", claims, extra=extra)
+reporting.show_claims(claims)
