@@ -17,10 +17,15 @@ to 0 or 1, and since FGSM keeps only the sign, c_m is normalised per example.
 For one member it is the gradient of that member's own cost, so the attack on
 "the whole ensemble" of one member and the attack "through" it are the same.
 
+The paper does not say how its ensemble combines its members. ``combine="geometric"``
+is the other common reading: the normalised geometric mean of the members'
+probabilities, softmax((1/M) Σ_m z_m), whose gradient Σ_{k≠y} q_k (∇z̄_k − ∇z̄_y)
+is computed the same way from the averaged logits z̄.
+
 - :func:`logits_function`: the logits behind a model's softmax output layer;
 - :func:`fgsm_direction`: sign(∇ₓ −log p̄_y) for one or more members;
 - :func:`ensemble_fgsm`: x + ε·that direction, optionally clipped;
-- :func:`mean_probabilities`: p̄(y | x).
+- :func:`mean_probabilities`: p̄(y | x), either way.
 
 Example:
 
@@ -42,6 +47,7 @@ import numpy as np
 import tensorflow as tf
 
 from advkeras._validation import (
+    check_choice,
     check_clip,
     check_eps,
     check_feature_rows,
@@ -49,6 +55,10 @@ from advkeras._validation import (
     check_positive_int,
     invalid,
 )
+
+#: How the members' predictions are combined: the arithmetic mean of their
+#: probabilities, or the normalised geometric mean (the softmax of their mean logits).
+COMBINE = ("mean", "geometric")
 
 __all__ = ["ensemble_fgsm", "fgsm_direction", "logits_function", "mean_probabilities"]
 
@@ -107,13 +117,15 @@ def _members(members: Any) -> list[keras.Model]:
 
 
 def _direction_step(
-    logit_fns: Sequence[Callable[[tf.Tensor], tf.Tensor]], classes: int
+    logit_fns: Sequence[Callable[[tf.Tensor], tf.Tensor]], classes: int, combine: str
 ) -> Callable[[tf.Tensor, tf.Tensor], tf.Tensor]:
     @tf.function(reduce_retracing=True)
     def step(x: tf.Tensor, y: tf.Tensor) -> tf.Tensor:
         with tf.GradientTape() as tape:
             tape.watch(x)
             z = tf.stack([f(x) for f in logit_fns], axis=0)  # (M, N, K)
+            if combine == "geometric":  # one "member": the softmax of the mean logits
+                z = tf.reduce_mean(z, axis=0, keepdims=True)
             onehot = tf.one_hot(y, classes)[None] > 0.5  # (1, N, K), boolean
             z_y = tf.reduce_sum(tf.where(onehot, z, 0.0), axis=-1)  # (M, N)
             others = tf.where(onehot, tf.constant(-np.inf, z.dtype), z)
@@ -130,16 +142,32 @@ def _direction_step(
     return step
 
 
+def _check_members(members: Any) -> tuple[list[Callable[[tf.Tensor], tf.Tensor]], int]:
+    members = _members(members)
+    fns = [logits_function(m) for m in members]
+    classes = {int(m.output_shape[-1]) for m in members}
+    if len(classes) != 1:
+        raise invalid("members", "classifiers with one common number of classes", sorted(classes))
+    return fns, classes.pop()
+
+
 def fgsm_direction(
-    members: Sequence[keras.Model], x: Any, y: Any, *, batch_size: int = 1000
+    members: Sequence[keras.Model],
+    x: Any,
+    y: Any,
+    *,
+    combine: str = "mean",
+    batch_size: int = 1000,
 ) -> np.ndarray:
-    """sign(∇ₓ −log p̄(y | x)) for the mean of the members' softmax outputs, computed stably.
+    """sign(∇ₓ −log p̄(y | x)) for the members' combined softmax outputs, computed stably.
 
     Args:
         members: one or more classifiers accepted by :func:`logits_function`,
             with the same number of classes.
         x: inputs, shape (N, features).
         y: true labels, shape (N,).
+        combine: ``"mean"`` (p̄ = mean of the probabilities) or ``"geometric"``
+            (p̄ = softmax of the mean logits).
         batch_size: examples per gradient.
 
     Returns:
@@ -153,16 +181,12 @@ def fgsm_direction(
     >>> fgsm_direction([net], np.zeros((1, 3), "float32"), [0])  # raise z_1 − z_0
     array([[-1.,  0.,  1.]], dtype=float32)
     """
-    members = _members(members)
-    fns = [logits_function(m) for m in members]
-    classes = {int(m.output_shape[-1]) for m in members}
-    if len(classes) != 1:
-        raise invalid("members", "classifiers with one common number of classes", sorted(classes))
-    k = classes.pop()
+    fns, k = _check_members(members)
+    combine = check_choice(combine, COMBINE, "combine")
     xs = check_feature_rows(x)
     labels = check_labels(y, len(xs), k)
     batch_size = check_positive_int(batch_size, "batch_size")
-    step = _direction_step(fns, k)
+    step = _direction_step(fns, k, combine)
     out = np.empty_like(xs)
     for start in range(0, len(xs), batch_size):
         stop = start + batch_size
@@ -177,9 +201,10 @@ def ensemble_fgsm(
     *,
     eps: float,
     clip: tuple[float, float] | None = None,
+    combine: str = "mean",
     batch_size: int = 1000,
 ) -> np.ndarray:
-    """FGSM against the mean of the members' probabilities: x + ε·:func:`fgsm_direction`.
+    """FGSM against the members' combined probabilities: x + ε·:func:`fgsm_direction`.
 
     Pass all the members for the attack on the whole ensemble, or ``[members[j]]``
     for the attack through member ``j`` alone (then score the examples with
@@ -191,6 +216,7 @@ def ensemble_fgsm(
         y: true labels, shape (N,).
         eps: the step ε >= 0.
         clip: ``None`` (the paper's unclipped examples) or ``(low, high)``.
+        combine: ``"mean"`` or ``"geometric"``, as in :func:`fgsm_direction`.
         batch_size: examples per gradient.
 
     Returns:
@@ -199,14 +225,18 @@ def ensemble_fgsm(
     eps = check_eps(eps)
     clip = check_clip(clip)
     xs = check_feature_rows(x)
-    out = xs + np.float32(eps) * fgsm_direction(members, xs, y, batch_size=batch_size)
+    direction = fgsm_direction(members, xs, y, combine=combine, batch_size=batch_size)
+    out = xs + np.float32(eps) * direction
     return out if clip is None else np.clip(out, *clip).astype(np.float32)
 
 
 def mean_probabilities(
-    members: Sequence[keras.Model], x: Any, *, batch_size: int = 1000
+    members: Sequence[keras.Model], x: Any, *, combine: str = "mean", batch_size: int = 1000
 ) -> np.ndarray:
-    """p̄(y | x) = (1/M) Σ_m p_m(y | x), shape (N, K): what the ensemble predicts with.
+    """p̄(y | x), shape (N, K): what the ensemble predicts with.
+
+    ``combine="mean"``: (1/M) Σ_m p_m(y | x), the members' predictions averaged;
+    ``"geometric"``: softmax((1/M) Σ_m z_m), from the members' logits.
 
     Example:
 
@@ -215,7 +245,15 @@ def mean_probabilities(
     >>> mean_probabilities(nets, np.ones((2, 4), "float32")).sum(axis=1).round(6).tolist()
     [1.0, 1.0]
     """
-    members = _members(members)
+    combine = check_choice(combine, COMBINE, "combine")
     xs = check_feature_rows(x)
     batch_size = check_positive_int(batch_size, "batch_size")
-    return np.mean([m.predict(xs, batch_size=batch_size, verbose=0) for m in members], axis=0)
+    if combine == "mean":
+        members = _members(members)
+        return np.mean([m.predict(xs, batch_size=batch_size, verbose=0) for m in members], axis=0)
+    fns, _ = _check_members(members)
+    out = []
+    for start in range(0, len(xs), batch_size):
+        xb = tf.constant(xs[start : start + batch_size])
+        out.append(tf.nn.softmax(tf.reduce_mean([f(xb) for f in fns], axis=0)).numpy())
+    return np.concatenate(out)

@@ -105,3 +105,28 @@ def test_bad_input() -> None:
         ensembles.ensemble_fgsm(nets, x, y, eps=-1)
     with pytest.raises(ValueError, match="`clip`"):
         ensembles.ensemble_fgsm(nets, x, y, eps=0.1, clip=(1, 0))
+
+
+def test_geometric_combination_is_the_softmax_of_the_mean_logits() -> None:
+    nets = _linear_members(scale=1.0, seed=6)
+    rng = np.random.default_rng(7)
+    x, y = rng.random((40, 6)).astype("float32"), rng.integers(0, 4, 40)
+    w = np.mean([n.get_layer("y").kernel.numpy() for n in nets], axis=0).astype(np.float64)
+    b = np.mean([n.get_layer("y").bias.numpy() for n in nets], axis=0).astype(np.float64)
+    z = x.astype(np.float64) @ w + b
+    p = np.exp(z - z.max(1, keepdims=True))
+    p /= p.sum(1, keepdims=True)
+    got = ensembles.mean_probabilities(nets, x, combine="geometric")
+    np.testing.assert_allclose(got, p, rtol=1e-5, atol=1e-7)
+    exact = np.array(
+        [(w - w[:, [yi]]) @ pi for yi, pi in zip(y, p, strict=True)]
+    )  # Σ p_k ∇(z_k − z_y)
+    direction = ensembles.fgsm_direction(nets, x, y, combine="geometric")
+    np.testing.assert_array_equal(direction, np.sign(exact))
+    # one member: both readings are the same model
+    np.testing.assert_array_equal(
+        ensembles.fgsm_direction(nets[:1], x, y, combine="geometric"),
+        ensembles.fgsm_direction(nets[:1], x, y),
+    )
+    with pytest.raises(ValueError, match="`combine`"):
+        ensembles.mean_probabilities(nets, x, combine="vote")
