@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "799ea7c45eebf64581cfdea848c0ee8feecea21f"
+ADVKERAS_REV = "c53e32a839fc1f7ffd06cf0736541e5fb4f3c7ad"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -443,10 +443,12 @@ for value, color, what in ((91.1, "C0", "whole ensemble"), (87.9, "C1", "through
     )
 axes[0].set(title="clean test digits", ylabel="test error (%)")
 axes[1].set(title="FGSM examples, ε = 0.25", ylabel="test error (%)")
-for a in axes:
-    a.set(xlabel="members in the ensemble", xticks=list(sizes) + [12])
+axes[0].set(xticks=list(sizes))
+axes[1].set(xticks=list(sizes) + [12])
+for a, where in zip(axes, ("upper right", "center"), strict=True):
+    a.set(xlabel="members in the ensemble")
     a.grid(True, alpha=0.3)
-    a.legend(fontsize=8)
+    a.legend(fontsize=8, loc=where)
 trained = f"{profile.ensemble_epochs}-epoch" if profile.ensemble_epochs else "long-trained"
 fig_ens.suptitle(f"Ensembles of {trained} maxout networks, by number of members")
 display(fig_ens)
