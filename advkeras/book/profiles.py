@@ -70,6 +70,12 @@ class Profile:
     rubbish_samples: int
     sweep_points: int
     extra: dict[str, int | float] = field(default_factory=dict)
+    # §9: the ensemble members' epoch budget (None: the long schedule of maxout(), early
+    # stopping included), and the generatively trained classifier (a classification RBM):
+    # hidden units and epochs of contrastive divergence.
+    ensemble_epochs: int | None = None
+    generative_hidden: int = 500
+    epochs_generative: int = 20
 
     def describe(self) -> str:
         """One line that a chapter prints so the reader knows which profile ran."""
@@ -120,6 +126,9 @@ PROFILES: dict[str, Profile] = {
         lbfgs_examples=3,
         rubbish_samples=500,
         sweep_points=5,
+        ensemble_epochs=None,
+        generative_hidden=32,
+        epochs_generative=1,
     ),
     "book": Profile(
         name="book",
@@ -145,6 +154,9 @@ PROFILES: dict[str, Profile] = {
         lbfgs_examples=20,
         rubbish_samples=10_000,
         sweep_points=11,
+        ensemble_epochs=10,
+        generative_hidden=500,
+        epochs_generative=20,
     ),
     "paper": Profile(
         name="paper",
@@ -170,6 +182,9 @@ PROFILES: dict[str, Profile] = {
         lbfgs_examples=1000,
         rubbish_samples=10_000,
         sweep_points=21,
+        ensemble_epochs=None,
+        generative_hidden=500,
+        epochs_generative=20,
     ),
 }
 
