@@ -33,7 +33,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "575b3e0dbaf46411d6e0b063278dfd96b88bfbe8"
+ADVKERAS_REV = "efde6692e723bd3fbcd7bf9312b051dafb74e081"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:

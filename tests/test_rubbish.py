@@ -54,6 +54,29 @@ def test_targeted_fooling_with_a_zero_step_scores_the_samples_themselves():
     assert report.examples.shape == (2, 10, 3)
 
 
+def test_targeted_fooling_runs_on_cifar_shaped_inputs_and_scores_by_the_model():
+    """The CIFAR-10 path of chapter 11: a conv net on (32, 32, 3) Gaussian rubbish."""
+    net = keras.Sequential(
+        [
+            keras.Input((32, 32, 3)),
+            keras.layers.Conv2D(2, 3, kernel_initializer=keras.initializers.RandomNormal(seed=0)),
+            keras.layers.Flatten(),
+            keras.layers.Dense(
+                10, "softmax", kernel_initializer=keras.initializers.RandomNormal(seed=1)
+            ),
+        ]
+    )
+    x = attacks.gaussian_rubbish(20, (32, 32, 3), seed=4)
+    report = rubbish.targeted_fooling(net, x, eps=0.1, keep=4)
+    assert report.examples.shape == (10, 4, 32, 32, 3)
+    for target in (0, 7):
+        stepped = attacks.fooling_step(net, x, target, eps=0.1)
+        np.testing.assert_allclose(report.examples[target], stepped[:4], atol=1e-6)
+        p = evaluation.predict_proba(net, stepped)[:, target]
+        assert report.successes[target] == int(np.sum(p > 0.5))
+        assert np.max(np.abs(stepped - x)) == pytest.approx(0.1, abs=1e-6)
+
+
 @pytest.mark.parametrize(
     ("argument", "kwargs"),
     [
