@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "27c87514e84fdd8653d8f1c19ce70677e8682a56"
+ADVKERAS_REV = "2736a29df75ed0b2c126a1ff9e324f25616c7825"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
