@@ -219,7 +219,7 @@ glue("ch11_sigmoid_vs", "lower" if sigmoid_lower else "not lower", display=False
 # {\#\{x : \max_j p(y=j \mid x) > .5\}}.
 # $$
 
-# %% mystnb={"figure": {"caption": "Share of the naive maxout network's false positives on Gaussian rubbish that each digit receives (bars), with the paper's two reported shares (45.3 % for 5, none for 8) as crosses. Notice how uneven the shares are and where the paper's two numbers fall.", "name": "fig-ch11-skew"}, "image": {"alt": "Bar chart: percentage of the naive maxout network's rubbish false positives per digit 0 to 9, with crosses at 45.3 % over digit 5 and 0 % over digit 8 for the paper."}}
+# %% mystnb={"figure": {"caption": "Share of the naive maxout network's false positives on Gaussian rubbish that each digit receives (bars), with the two shares the paper reports, for 5 and for 8, as crosses. Notice how uneven the shares are and where the paper's two numbers fall.", "name": "fig-ch11-skew"}, "image": {"alt": "Bar chart: percentage of the naive maxout network's rubbish false positives per digit 0 to 9, with crosses at 45.3 % over digit 5 and 0 % over digit 8 for the paper."}}
 skew = {key: reports[name].class_shares for name, key in keys.items()}
 naive_share = 100 * skew["naive"]
 fig_skew = Figure(figsize=(7.0, 3.6), layout="constrained")
@@ -288,12 +288,13 @@ for k in range(10):
 display(Markdown("\n".join(rows)))
 hardest = int(np.argmin(fooling.success_rate))
 glue("ch11_fool_mean", 100 * fooling.mean_success, display=False)
+glue("ch11_fool_eps", fool_eps, display=False)
 glue("ch11_fool_hardest", hardest, display=False)
 glue("ch11_fool_hardest_rate", float(100 * fooling.success_rate[hardest]), display=False)
 glue("ch11_fool_min_ci", float(fool_ci[hardest, 0]), display=False)
 glue("ch11_fool_full", int(np.sum(fooling.successes == fooling.n)), display=False)
 
-# %% mystnb={"figure": {"caption": "Fooling images for the naive maxout network: each row starts from the same ten Gaussian samples and takes one gradient sign step (epsilon = 0.25) toward the digit named on the left. A yellow frame marks a step after which the network gives that digit a probability above 0.5. The images still look like noise.", "name": "fig-ch11-fooling"}, "image": {"alt": "A 10 by 10 grid of noise images, one row per target digit 0 to 9; yellow frames mark the steps that fooled the network."}}
+# %% mystnb={"figure": {"caption": "Fooling images for the naive maxout network: each row starts from the same ten Gaussian samples and takes one gradient sign step (epsilon = {glue:text}`ch11_fool_eps`) toward the digit named on the left. A yellow frame marks a step after which the network gives that digit a probability above 0.5. The images still look like noise.", "name": "fig-ch11-fooling"}, "image": {"alt": "A 10 by 10 grid of noise images, one row per target digit 0 to 9; yellow frames mark the steps that fooled the network."}}
 fig_fool = plotting.image_grid(
     fooling.examples.reshape(-1, 784),
     rows=10,
