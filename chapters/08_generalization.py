@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "2736a29df75ed0b2c126a1ff9e324f25616c7825"
+ADVKERAS_REV = "7df83d68ecd63eb5bd02f9c42bed2675e6ee6a61"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
