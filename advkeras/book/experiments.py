@@ -1173,3 +1173,108 @@ def class_rbm(profile: Profile | str | None = None, seed: int = 0) -> keras.Mode
         return model
 
     return cached_model(spec, build_and_train)
+
+
+# ---- Appendix A: rubbish-class examples (C30, C36)
+
+#: The rubbish network's training set: Gaussian samples per training digit, and the
+#: offset of the seed that draws them (the chapter's evaluation samples use other seeds).
+RUBBISH_FRACTION = 0.1
+RUBBISH_SEED_OFFSET = 1000
+
+__all__ += ["maxout_rubbish", "maxout_sigmoid"]
+
+
+def maxout_sigmoid(
+    profile: Profile | str | None = None, seed: int = 0, *, epochs: int | None = None
+) -> keras.Model:
+    """The maxout network with independent sigmoid outputs (Appendix A, C30), short budget.
+
+    :func:`maxout` with ``top="sigmoid"``: ten sigmoid units instead of the
+    softmax, trained on the sum of the ten binary cross-entropies against the
+    one-hot label (output kind ``"independent"``, :mod:`advkeras.losses`), for
+    ``epochs`` (default ``profile.epochs_variant``, 10 under ``book``: the
+    naive network's long schedule is beyond the book's budget for a variant).
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0.
+        epochs: the epoch budget; ``None``: ``profile.epochs_variant``.
+
+    Returns:
+        The trained classifier with ``advkeras_history``.
+    """
+    p = _profile(profile)
+    epochs = check_positive_int(p.epochs_variant if epochs is None else epochs, "epochs")
+    return maxout(p, seed, top="sigmoid", epochs=epochs)
+
+
+def maxout_rubbish(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    epochs: int | None = None,
+    fraction: float = RUBBISH_FRACTION,
+) -> keras.Model:
+    """A maxout network trained against Gaussian rubbish with an 11th class (Appendix A, C36).
+
+    :func:`advkeras.models.maxout_mlp` with 11 softmax outputs, trained with the
+    pylearn2 recipe of :func:`maxout` (clean, ``epochs``, default
+    ``profile.epochs_variant``) on the training digits plus
+    ``round(fraction × N)`` samples of N(0, I) labelled 10
+    (:func:`advkeras.rubbish.with_rubbish_class`, drawn once with seed
+    ``seed + RUBBISH_SEED_OFFSET``). Early stopping, if the profile has
+    patience, watches the validation digits only. Score it on rubbish with
+    :func:`advkeras.rubbish.known_classes` (the ten digit outputs).
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0 (initialization, dropout, minibatch order, rubbish draw).
+        epochs: the epoch budget; ``None``: ``profile.epochs_variant``.
+        fraction: rubbish samples per training digit, in (0, 1].
+
+    Returns:
+        The trained 11-class classifier with ``advkeras_history``.
+    """
+    from advkeras import rubbish
+
+    p, seed = _profile(profile), _seed(seed)
+    epochs = check_positive_int(p.epochs_variant if epochs is None else epochs, "epochs")
+    fraction = check_fraction(fraction, "fraction")
+    if fraction == 0:
+        raise invalid("fraction", "a number in (0, 1]", fraction)
+    units = p.maxout_units
+    rubbish_seed = seed + RUBBISH_SEED_OFFSET
+
+    def build() -> keras.Model:
+        return models.maxout_mlp(units, p.maxout_pieces, classes=11, seed=seed)
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        s = mnist(p)
+        n = max(1, round(fraction * len(s.x_train)))
+        x, y = rubbish.with_rubbish_class(s.x_train, s.y_train, n, label=10, seed=rubbish_seed)
+        return x, y, (s.x_val, s.y_val)
+
+    return _train(
+        "maxout_rubbish",
+        f"maxout{units}-rubbish",
+        p,
+        seed,
+        build,
+        data,
+        data_spec={
+            **_mnist_sizes(p),
+            "rubbish": {
+                "distribution": "N(0, I)",
+                "fraction": fraction,
+                "label": 10,
+                "seed": rubbish_seed,
+            },
+        },
+        optimizer=pylearn2.paper_sgd(),
+        callbacks=(pylearn2.MomentumSchedule(),),
+        epochs=epochs,
+        batch_size=p.batch_size,
+        eps=0.0,
+        patience=p.patience,
+    )
