@@ -697,7 +697,7 @@ claims = [
         paper=None,
         ours=float(np.mean(fool_rub)),
         verdict="reproduced" if vulnerable else "not reproduced",
-        note=f"'still vulnerable': every digit reached in >= 1 % of tries; hardest digit of any "
+        note=f"rule: 'still vulnerable' if every digit is reached in >= 1 % of tries; hardest digit of any "
         f"seed {min(fool_rub_min):.1f} %",
     ),
     reporting.Claim(
@@ -707,7 +707,7 @@ claims = [
         paper=None,
         ours=float(np.mean(test_rub)),
         verdict="reproduced" if not gain else "not reproduced",
-        note=f"'no gain': mean not below the best naive seed; naive "
+        note=f"rule: 'no gain' if the mean is not below the best naive seed; naive "
         f"{min(test_naive):.2f}-{max(test_naive):.2f} %, against rubbish "
         f"{min(test_rub):.2f}-{max(test_rub):.2f} %",
     ),
