@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "ca902bd621a1c3ad8bb8b693d83ddf0e7d34873b"
+ADVKERAS_REV = "3d7b1dacb949c23b02e979a5320635965cf79a9e"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
