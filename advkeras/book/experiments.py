@@ -202,7 +202,7 @@ _NOT_SETTINGS = (
 
 #: Settings that fit_classifier gained after the book's networks were keyed: a key
 #: names them only when they differ from their default (which is what ran before).
-_NAMED_WHEN_SET = ("norm", "layer", "differentiable")
+_NAMED_WHEN_SET = ("norm", "layer", "differentiable", "random_start", "step_size")
 
 
 def _fit_settings(**fit: Any) -> dict[str, Any]:
