@@ -217,6 +217,7 @@ def test_the_package_offers_the_names_of_the_former_module_attacks_py():
 
     assert sorted(attacks.__all__) == [
         "LBFGSResult",
+        "PGDMonitor",
         "SweepResult",
         "fgsm",
         "fgsm_sweep",

@@ -200,3 +200,25 @@ def test_a_targeted_attack_without_targets_and_inputs_outside_the_box_are_refuse
         attacks.pgd(model, x, eps=0.1, targeted=True)
     with pytest.raises(ValueError, match="argument `x`"):
         attacks.pgd(model, x * 255, eps=0.1)
+
+
+def test_pgd_monitor_logs_the_pgd_error_of_the_trained_weights():
+    """The last epoch's ``val_pgd_error`` is the PGD error of the final weights, same start."""
+    keras.utils.set_random_seed(0)
+    net = _mlp(seed=9)
+    net.compile(
+        optimizer=keras.optimizers.Adam(0.01),
+        loss=keras.losses.SparseCategoricalCrossentropy(from_logits=True),
+    )
+    x, y = _data(120)
+    x_val, y_val = _data(40, seed=2)
+    monitor = attacks.PGDMonitor(x_val, y_val, eps=0.2, steps=4, seed=3)
+    history = net.fit(x, y, epochs=2, batch_size=40, verbose=0, callbacks=[monitor])
+    x_adv = attacks.pgd(net, x_val, y_val, eps=0.2, steps=4, seed=3)
+    wrong = np.mean(net(x_adv, training=False).numpy().argmax(1) != y_val)
+    assert history.history["val_pgd_error"][-1] == pytest.approx(wrong)
+    assert monitor.get_config()["n"] == 40 and monitor.get_config()["steps"] == 4
+    with pytest.raises(ValueError, match="argument `y`"):
+        attacks.PGDMonitor(x_val, y_val[:3], eps=0.2)
+    with pytest.raises(ValueError, match="argument `steps`"):
+        attacks.PGDMonitor(x_val, y_val, eps=0.2, steps=0)

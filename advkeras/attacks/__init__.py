@@ -26,7 +26,8 @@ that ``from advkeras import attacks; attacks.fgsm(...)`` is all a user needs:
 - :mod:`advkeras.attacks.projected_gradient`: :func:`pgd` (Madry et al.
   2018's projected gradient descent: k FGSM steps of size a from a random
   point of the ε-ball, each projected back on the ball; L∞ or L2; targeted or
-  untargeted; seedable) and :func:`random_ball` (its random start);
+  untargeted; seedable), :func:`random_ball` (its random start) and
+  :class:`PGDMonitor` (a callback logging the PGD error after every epoch);
 - :mod:`advkeras.attacks.rotation`: :func:`rotate_toward_gradient` (§4:
   "rotating x by a small angle in the direction of the gradient reliably
   produces adversarial examples");
@@ -53,11 +54,12 @@ from advkeras.attacks._inputs import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE
 from advkeras.attacks.fast_gradient import SweepResult, fgsm, fgsm_sweep, input_gradient
 from advkeras.attacks.lbfgs import LBFGSResult, lbfgs_attack
 from advkeras.attacks.noise import fooling_step, gaussian_rubbish, random_sign_noise, uniform_noise
-from advkeras.attacks.projected_gradient import pgd, random_ball
+from advkeras.attacks.projected_gradient import PGDMonitor, pgd, random_ball
 from advkeras.attacks.rotation import rotate_toward_gradient
 
 __all__ = [
     "LBFGSResult",
+    "PGDMonitor",
     "SweepResult",
     "fgsm",
     "fgsm_sweep",

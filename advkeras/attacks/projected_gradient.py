@@ -49,7 +49,7 @@ from advkeras.attacks._inputs import (
 from advkeras.attacks.compiled import pgd_function
 from advkeras.losses import resolve_output_kind
 
-__all__ = ["pgd", "random_ball"]
+__all__ = ["PGDMonitor", "pgd", "random_ball"]
 
 
 def random_ball(shape: Any, eps: float, norm: Any = "inf", seed: Any = None) -> np.ndarray:
@@ -200,3 +200,95 @@ def pgd(
         eta0 = tf.zeros_like(xb) if start is None else tf.constant(start[lo:hi])
         result[lo:hi] = fn(xb, yb, eta0, eps_t, step_t, steps_t, low, high).numpy()
     return tf.constant(result) if tensor else result
+
+
+@keras.saving.register_keras_serializable(package="advkeras")
+class PGDMonitor(keras.callbacks.Callback):
+    """Log the PGD error of held-out examples after every epoch: ``val_pgd_error``.
+
+    What shows "catastrophic overfitting" (Wong, Rice & Kolter 2020): FGSM
+    training whose FGSM validation error keeps falling while the error under
+    PGD jumps up. The attack runs on the base classifier (the
+    :class:`~advkeras.training.AdversarialModel`'s ``base_model`` when fitting
+    one), from the same random start at every epoch (``seed``); the value is
+    added to the epoch's logs, so Keras' ``History`` records it.
+
+    Args:
+        x, y: the held-out examples and their true labels.
+        eps: ε of the attack.
+        steps: k, the PGD steps.
+        step_size: a; default 2.5ε/k.
+        seed: seed of the random start.
+        clip: the box, as in :func:`pgd`.
+        name: the log key (default ``"val_pgd_error"``).
+
+    Example:
+        >>> import keras, numpy as np
+        >>> model = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> model.compile(optimizer="sgd", loss="sparse_categorical_crossentropy")
+        >>> x = np.random.default_rng(0).random((12, 4), dtype="float32"); y = np.arange(12) % 3
+        >>> monitor = PGDMonitor(x, y, eps=0.1, steps=3)
+        >>> history = model.fit(x, y, epochs=2, verbose=0, callbacks=[monitor])
+        >>> len(history.history["val_pgd_error"])
+        2
+    """
+
+    def __init__(
+        self,
+        x: Any,
+        y: Any,
+        *,
+        eps: float,
+        steps: int = 10,
+        step_size: float | None = None,
+        seed: int = 0,
+        clip: tuple[float, float] | None = (0.0, 1.0),
+        name: str = "val_pgd_error",
+    ) -> None:
+        super().__init__()
+        self.x = as_array(x)
+        self.y = np.asarray(y)
+        if len(self.y) != len(self.x):
+            raise invalid(
+                "y", f"{len(self.x)} labels, one per example of x", f"{len(self.y)} labels"
+            )
+        self.eps = check_eps(eps)
+        if isinstance(steps, bool) or not isinstance(steps, int | np.integer) or steps < 1:
+            raise invalid("steps", "a positive integer", steps)
+        self.steps = int(steps)
+        self.step_size = None if step_size is None else float(step_size)
+        if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
+            raise invalid("seed", "an integer", seed)
+        self.seed = int(seed)
+        self.clip = check_clip(clip)
+        self.name = str(name)
+
+    def get_config(self) -> dict[str, Any]:
+        """The attack's settings (not the data: a cache key describes it apart)."""
+        return {
+            "eps": self.eps,
+            "steps": self.steps,
+            "step_size": self.step_size,
+            "seed": self.seed,
+            "clip": None if self.clip is None else list(self.clip),
+            "name": self.name,
+            "n": len(self.x),
+        }
+
+    def on_epoch_end(self, epoch: int, logs: dict[str, Any] | None = None) -> None:
+        """Attack the held-out examples and add the error to ``logs``."""
+        model = getattr(self.model, "base_model", self.model)
+        x_adv = pgd(
+            model,
+            self.x,
+            self.y,
+            eps=self.eps,
+            steps=self.steps,
+            step_size=self.step_size,
+            seed=self.seed,
+            clip=self.clip,
+        )
+        from advkeras.evaluation import error_rate  # evaluation imports the attacks
+
+        if logs is not None:
+            logs[self.name] = error_rate(model, x_adv, self.y)

@@ -70,6 +70,12 @@ class Profile:
     rubbish_samples: int
     sweep_points: int
     extra: dict[str, int | float] = field(default_factory=dict)
+    # Chapter 12: test digits attacked with PGD, PGD steps, epochs and training digits of the
+    # fast FGSM trainings.
+    pgd_examples: int = 1000
+    pgd_steps: int = 40
+    epochs_fast: int = 10
+    fast_train: int = 10_000
 
     def describe(self) -> str:
         """One line that a chapter prints so the reader knows which profile ran."""
@@ -120,6 +126,10 @@ PROFILES: dict[str, Profile] = {
         lbfgs_examples=3,
         rubbish_samples=500,
         sweep_points=5,
+        pgd_examples=100,
+        pgd_steps=5,
+        epochs_fast=1,
+        fast_train=1000,
     ),
     "book": Profile(
         name="book",
