@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "3bcfc30a8ba0d06cae04e06440161b8966d2a35b"
+ADVKERAS_REV = "1d13030ae77f57682f77fafa659f66cc6b52b0d8"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -227,7 +227,7 @@ ax.set_title("FGSM and PGD error as ε grows")
 ax.legend(title="network: attack")
 display(fig)
 
-# %% mystnb={"figure": {"caption": "Error at \u03b5 = 0.25 as the number of PGD steps grows, each step of size 2.5\u03b5/k, from the same random start. Most of the rise comes with the first few steps.", "name": "fig-ch12-k"}, "image": {"alt": "Error against the number of PGD steps on a logarithmic axis for the two networks; the adversarially trained network's error rises with the number of steps."}}
+# %% mystnb={"figure": {"caption": "Error at \u03b5 = 0.25 as the number of PGD steps grows, each step of size 2.5\u03b5/k, from the same random start, with the FGSM error as dashed lines. For the adversarially trained network one or two steps are not much stronger than FGSM; ten steps are.", "name": "fig-ch12-k"}, "image": {"alt": "Error against the number of PGD steps on a logarithmic axis for the two networks; the adversarially trained network's error rises with the number of steps."}}
 fig = Figure(figsize=(7.0, 4.2), layout="constrained")
 ax = fig.subplots()
 for name, color in (("naive", "C0"), ("adversarial", "C3")):
@@ -246,8 +246,8 @@ display(fig)
 # {glue:text}`ch12_adversarial_sweep_pgd_0.1:.1f` % under PGD; at $\epsilon = 0.3$, Madry et
 # al.'s radius, {glue:text}`ch12_adversarial_sweep_fgsm_0.3:.1f` % and
 # {glue:text}`ch12_adversarial_sweep_pgd_0.3:.1f` %. Over $k$ at $\epsilon = 0.25$ its PGD error
-# goes from {glue:text}`ch12_adversarial_k1:.1f` % with one step to
-# {glue:text}`ch12_adversarial_k5:.1f` % with 5 and {glue:text}`ch12_adversarial_k20:.1f` % with
+# goes from {glue:text}`ch12_adversarial_k1:.1f` % with one step and
+# {glue:text}`ch12_adversarial_k2:.1f` % with two to {glue:text}`ch12_adversarial_k5:.1f` % with 5 and {glue:text}`ch12_adversarial_k20:.1f` % with
 # 20 steps.
 #
 # ## Label leaking
@@ -359,7 +359,7 @@ for label, r in fast.items():
     )
 display(Markdown("\n".join(rows)))
 
-# %% mystnb={"figure": {"caption": "Validation error after every epoch of the three FGSM trainings at \u03b5 = 0.2: under FGSM (dashed) and under PGD (solid). Catastrophic overfitting is a solid curve that climbs while its dashed twin stays low.", "name": "fig-ch12-overfitting"}, "image": {"alt": "Error against epoch for three trainings, each with a dashed FGSM curve and a solid PGD curve."}}
+# %% mystnb={"figure": {"caption": "Validation error after every epoch of the three FGSM trainings at \u03b5 = 0.2: under FGSM (dashed) and under PGD (solid). Catastrophic overfitting is a solid curve that climbs while its dashed twin falls.", "name": "fig-ch12-overfitting"}, "image": {"alt": "Error against epoch for three trainings, each with a dashed FGSM curve and a solid PGD curve."}}
 fig = Figure(figsize=(7.5, 4.4), layout="constrained")
 ax = fig.subplots()
 for (label, r), color in zip(fast.items(), ("C0", "C2", "C3"), strict=True):
@@ -433,7 +433,9 @@ glue(
 # {glue:text}`ch12_fast2_pgd_trend:+.1f` and {glue:text}`ch12_fast2_fgsm_trend:+.1f`. The lowest
 # PGD validation errors of the three runs are {glue:text}`ch12_fast0_pgd_best:.1f` %,
 # {glue:text}`ch12_fast1_pgd_best:.1f` % and {glue:text}`ch12_fast2_pgd_best:.1f` %.
-# {glue:text}`ch12_co_phase`. On the test digits the three final networks' PGD errors at
+# {glue:text}`ch12_co_phase`. The two random-start runs end at PGD validation errors of
+# {glue:text}`ch12_fast1_pgd_last:.1f` % and {glue:text}`ch12_fast2_pgd_last:.1f` %, above their
+# lowest: ten epochs cannot tell whether they too would diverge later. On the test digits the three final networks' PGD errors at
 # $\epsilon = 0.2$ are {glue:text}`ch12_fast0_test_pgd:.1f` %,
 # {glue:text}`ch12_fast1_test_pgd:.1f` % and {glue:text}`ch12_fast2_test_pgd:.1f` %, their FGSM
 # errors {glue:text}`ch12_fast0_test_fgsm:.1f` %, {glue:text}`ch12_fast1_test_fgsm:.1f` % and
