@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "1d13030ae77f57682f77fafa659f66cc6b52b0d8"
+ADVKERAS_REV = "1f217f6befb187f51ed478b248d0ff792d355e90"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -236,6 +236,7 @@ for name, color in (("naive", "C0"), ("adversarial", "C3")):
 ax.set(
     xscale="log", xlabel="PGD steps k (step size 2.5ε/k)", ylabel="test error (%)", ylim=(0, 101)
 )
+ax.set_xticks(k_grid, [str(steps) for steps in k_grid])
 ax.set_title("PGD error at ε = 0.25 against the number of steps")
 ax.legend(title="network: attack")
 display(fig)
