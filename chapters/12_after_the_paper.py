@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "1f217f6befb187f51ed478b248d0ff792d355e90"
+ADVKERAS_REV = "b19e21ef6e55c996a3de2023956e86e2e8ee9710"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -415,7 +415,7 @@ glue(
 )
 glue(
     "ch12_co_phase",
-    "The run from $x$ never had a phase of PGD robustness to fall from: its PGD error rises from an already high floor while its FGSM error halves, Wong et al.'s divergence without their collapse from a robust network"
+    "The run from $x$ never had a phase of PGD robustness to fall from: its PGD error rises from an already high floor while its FGSM error falls, Wong et al.'s divergence without their collapse from a robust network"
     if collapsed[labels[0]] and fast[labels[0]]["pgd_best"] >= 50
     else "The run from $x$ falls from a phase of PGD robustness, as in Wong et al.'s runs"
     if collapsed[labels[0]]
