@@ -25,15 +25,15 @@
 # {doc}`06_adversarial_training`, the naive one and the adversarially trained one, and puts
 # four later results next to them:
 #
-# - **Madry et al. (2018)**: iterate the fast gradient sign step inside the $\epsilon$-ball
+# - **Madry et al. (2018)** {cite}`madry2018towards`: iterate the fast gradient sign step inside the $\epsilon$-ball
 #   from a random start (projected gradient descent, PGD); an FGSM-trained network is not
 #   robust to it.
-# - **Kurakin et al. (2017)**: "label leaking", an FGSM-trained network more accurate on
+# - **Kurakin et al. (2017)** {cite}`kurakin2016adversarial`: "label leaking", an FGSM-trained network more accurate on
 #   FGSM examples built with the true label than on those built with its own prediction.
-# - **Wong, Rice & Kolter (2020)**: FGSM training can collapse ("catastrophic overfitting":
+# - **Wong, Rice & Kolter (2020)** {cite}`wong2020fast`: FGSM training can collapse ("catastrophic overfitting":
 #   FGSM accuracy stays high while PGD accuracy suddenly falls to near zero); a random start
 #   fixes it at moderate step sizes.
-# - **Ilyas et al. (2019)**: adversarial perturbations are features of the data that the
+# - **Ilyas et al. (2019)** {cite}`ilyas2019adversarial`: adversarial perturbations are features of the data that the
 #   network uses, not bugs, a view that the paper's linear explanation anticipates.
 #
 # Each section states the later paper's setting next to ours; none of them used a maxout
