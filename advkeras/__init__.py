@@ -49,6 +49,7 @@ _SUBMODULES = (
 _NAMES = {
     "fgsm": "attacks",
     "fgsm_sweep": "attacks",
+    "pgd": "attacks",
     "AdversarialModel": "training",
     "load_mnist": "datasets",
     "load_cifar10": "datasets",
@@ -71,7 +72,7 @@ if TYPE_CHECKING:  # pragma: no cover
         pylearn2,
         training,
     )
-    from advkeras.attacks import fgsm, fgsm_sweep  # noqa: F401
+    from advkeras.attacks import fgsm, fgsm_sweep, pgd  # noqa: F401
     from advkeras.datasets import load_cifar10, load_mnist  # noqa: F401
     from advkeras.training import AdversarialModel  # noqa: F401
 

@@ -80,6 +80,8 @@ def fit_classifier(
     norm: str | int | float = "inf",
     layer: str | None = None,
     differentiable: bool = False,
+    random_start: bool = False,
+    step_size: float | None = None,
 ) -> keras.Model:
     """Train a classifier cleanly, adversarially (§6) or with a noise control.
 
@@ -141,6 +143,9 @@ def fit_classifier(
         differentiable: let the weights' gradient flow through η (with
             ``norm=2``: the differentiable adversary of §6); see
             :class:`~advkeras.training.AdversarialModel`.
+        random_start, step_size: the FGSM step of adversarial training starts at
+            a random point of the ε-ball and has size ``step_size`` (Wong et al.
+            2020); see :class:`~advkeras.training.AdversarialModel`.
 
     Returns:
         The trained *base* model, with ``advkeras_history``: the fit history
@@ -205,6 +210,8 @@ def fit_classifier(
         norm=norm,
         layer=layer,
         differentiable=differentiable,
+        random_start=random_start,
+        step_size=step_size,
     )
     cbs = list(callbacks or [])
     if optimizer is None:

@@ -57,6 +57,7 @@ from advkeras._validation import (
     check_eps,
     check_fraction,
     check_norm,
+    check_positive_float,
     invalid,
 )
 from advkeras.attacks import core
@@ -364,6 +365,18 @@ class AdversarialModel(keras.Model):
             cost of a step), the paper's "differentiable" adversary of §6.
             Only with ``perturbation="fgsm"``, ``norm`` 1 or 2, no target and
             no ``layer``: the sign step has a zero derivative.
+        random_start: ``False`` (default: the FGSM step starts from x, the
+            paper's) or ``True``: Wong, Rice & Kolter (2020)'s "FGSM with
+            random initialization": the step starts from x + δ₀, δ₀ ~ U(−ε, ε)
+            per component (drawn with ``seed``), and x + δ₀ + a·sign(∇J(x + δ₀))
+            is projected back on the ε-ball around x (and into ``clip``). The
+            gradient at x + δ₀ costs one more forward and backward pass. Only
+            with ``perturbation="fgsm"``, no target, no ``layer`` and not
+            ``differentiable``. Evaluation still uses FGSM from x.
+        step_size: ``None`` (default: a = ε) or a > 0, the size of the FGSM
+            step, projected back on the ε-ball (Wong et al. use a = 1.25ε with
+            a random start; larger steps lead to "catastrophic overfitting").
+            Same restrictions as ``random_start``.
         **kwargs: passed to ``keras.Model`` (``name``, ``dtype``...). The
             dtype policy defaults to the base model's, so a base model built
             under ``mixed_float16`` gets a ``LossScaleOptimizer`` at compile.
@@ -404,6 +417,8 @@ class AdversarialModel(keras.Model):
         targeted: bool | int | str = False,
         layer: str | None = None,
         differentiable: bool = False,
+        random_start: bool = False,
+        step_size: float | None = None,
         **kwargs: Any,
     ) -> None:
         if not isinstance(base_model, keras.Model):
@@ -422,6 +437,21 @@ class AdversarialModel(keras.Model):
                 "(the sign step of norm='inf' has a zero derivative)",
                 f"True with perturbation={perturbation!r}, norm={norm!r}, "
                 f"targeted={targeted!r}, layer={layer!r}",
+            )
+        if not isinstance(random_start, bool | np.bool_):
+            raise invalid("random_start", "True or False", random_start)
+        if step_size is not None:
+            step_size = check_positive_float(step_size, "step_size")
+        if (random_start or step_size is not None) and (
+            perturbation != "fgsm" or targeted is not False or layer is not None or differentiable
+        ):
+            raise invalid(
+                "random_start" if random_start else "step_size",
+                "its default, or another value with perturbation='fgsm', no target, no layer "
+                "and differentiable=False",
+                f"{random_start if random_start else step_size!r} with perturbation="
+                f"{perturbation!r}, targeted={targeted!r}, layer={layer!r}, "
+                f"differentiable={differentiable!r}",
             )
         alpha = check_fraction(alpha, "alpha")
         perturbation = check_choice(perturbation, PERTURBATIONS, "perturbation")
@@ -446,6 +476,8 @@ class AdversarialModel(keras.Model):
         self.targeted = targeted
         self.layer = layer
         self.differentiable = bool(differentiable)
+        self.random_start = bool(random_start)
+        self.step_size = None if step_size is None else float(step_size)
         # f₁ and f₂ of a hidden-layer perturbation, in a namespace that Keras
         # neither tracks nor saves (their layers are base_model's).
         self._split = split
@@ -454,6 +486,8 @@ class AdversarialModel(keras.Model):
         self._setup = _Setup()
         if perturbation in ("sign_noise", "uniform_noise"):
             self._noise_seed = keras.random.SeedGenerator(self.seed, name="noise_seed")
+        if self.random_start:
+            self._start_seed = keras.random.SeedGenerator(self.seed, name="start_seed")
         self.loss_tracker = keras.metrics.Mean(name="loss")
         self.clean_loss_tracker = keras.metrics.Mean(name="clean_loss")
         self.accuracy_tracker = keras.metrics.Mean(name="accuracy")
@@ -602,6 +636,10 @@ class AdversarialModel(keras.Model):
             "targeted": self.targeted,
             "layer": self.layer,
             "differentiable": self.differentiable,
+            # Options added later are named only when set, so that the configs of
+            # models trained before them do not change.
+            **({"random_start": True} if self.random_start else {}),
+            **({} if self.step_size is None else {"step_size": self.step_size}),
         }
 
     @classmethod
@@ -828,6 +866,8 @@ class AdversarialModel(keras.Model):
 
         if self.layer is not None:
             return self._train_step_hidden(x, y, sample_weight)
+        if self.random_start or self.step_size is not None:
+            return self._train_step_from_start(x, y, sample_weight)
         if self.differentiable:
             return self._train_step_differentiable(x, y, sample_weight)
 
@@ -864,6 +904,73 @@ class AdversarialModel(keras.Model):
         self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
 
         total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
+        return self._record(y, sample_weight, total, clean, out, adv, out_adv)
+
+    def start(self, x: Any) -> tf.Tensor:
+        """Where the training's FGSM step starts: x, or x + δ₀, δ₀ ~ U(−ε, ε), with ``random_start``.
+
+        Example:
+
+        >>> import keras, numpy as np
+        >>> base = keras.Sequential([keras.Input((4,)), keras.layers.Dense(3)])
+        >>> adv = AdversarialModel(base, eps=0.1, random_start=True, clip=(0, 1), seed=0)
+        >>> x = np.full((2, 4), 0.5, "float32")
+        >>> bool(np.abs(adv.start(x) - x).max() <= 0.1)
+        True
+        """
+        x = tf.convert_to_tensor(x)
+        if not self.random_start:
+            return x
+        delta = core.random_eta(tf.shape(x), self.eps, "uniform_noise", self._start_seed)
+        return core.perturb(x, delta, self.clip)
+
+    def step_from(self, x: Any, start: Any, grad: Any) -> tf.Tensor:
+        """start + a·direction(grad), projected on the ε-ball around x and into ``clip``.
+
+        ``a`` is ``step_size`` (ε when ``None``); η is a constant. With ``start``
+        = x and a = ε this is :meth:`perturb`'s FGSM step.
+
+        Example:
+
+        >>> import keras, numpy as np
+        >>> base = keras.Sequential([keras.Input((2,)), keras.layers.Dense(3)])
+        >>> adv = AdversarialModel(base, eps=0.25, step_size=0.5)
+        >>> x = np.zeros((1, 2), "float32")
+        >>> adv.step_from(x, x + 0.1, np.array([[1.0, -1.0]], "float32")).numpy().tolist()
+        [[0.25, -0.25]]
+        """
+        x = tf.convert_to_tensor(x)
+        a = self.eps if self.step_size is None else self.step_size
+        eta = core.optimize_linear(tf.stop_gradient(grad), a, self.norm)
+        moved = core.perturb(tf.convert_to_tensor(start), eta)
+        return core.project(moved, x, self.eps, self.norm, self.clip)
+
+    def _train_step_from_start(
+        self, x: tf.Tensor, y: tf.Tensor, sample_weight: Any
+    ) -> dict[str, tf.Tensor]:
+        """:meth:`train_step` with the FGSM step from :meth:`start` and of ``step_size``.
+
+        One more forward and backward pass than :meth:`train_step` (the input
+        gradient is taken at the start point, not at x).
+        """
+        tvars = self.trainable_variables
+        zero = tf.UnconnectedGradients.ZERO
+        x0 = tf.stop_gradient(self.start(x))
+        with tf.GradientTape() as inner:
+            inner.watch(x0)
+            out0 = self._forward(x0, training=True)
+            objective = self._mean_loss(y, out0, sample_weight)
+        x_adv = self.step_from(x, x0, inner.gradient(objective, x0, unconnected_gradients=zero))
+        with tf.GradientTape() as tape:
+            out = self._forward(x, training=True)
+            clean = self._mean_loss(y, out, sample_weight)
+            out_adv = self._forward(x_adv, training=True)
+            adv = self._mean_loss(y, out_adv, sample_weight)
+            reg = self.regularization_loss()
+            total = self.alpha * clean + (1.0 - self.alpha) * adv + reg
+            scaled = self.optimizer.scale_loss(total / _num_replicas())
+        grads = tape.gradient(scaled, tvars, unconnected_gradients=zero)
+        self.optimizer.apply_gradients(zip(grads, tvars, strict=True))
         return self._record(y, sample_weight, total, clean, out, adv, out_adv)
 
     def _train_step_differentiable(

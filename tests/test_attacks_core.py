@@ -213,10 +213,11 @@ def test_fgsm_is_bit_for_bit_clip_of_x_plus_eps_sign_of_the_gradient(clip, label
 
 def test_the_package_offers_the_names_of_the_former_module_attacks_py():
     import advkeras
-    from advkeras.attacks import fast_gradient, lbfgs, noise, rotation
+    from advkeras.attacks import fast_gradient, lbfgs, noise, projected_gradient, rotation
 
     assert sorted(attacks.__all__) == [
         "LBFGSResult",
+        "PGDMonitor",
         "SweepResult",
         "fgsm",
         "fgsm_sweep",
@@ -224,13 +225,16 @@ def test_the_package_offers_the_names_of_the_former_module_attacks_py():
         "gaussian_rubbish",
         "input_gradient",
         "lbfgs_attack",
+        "pgd",
+        "random_ball",
         "random_sign_noise",
         "rotate_toward_gradient",
         "uniform_noise",
     ]
-    homes = {fast_gradient, lbfgs, noise, rotation}
+    homes = {fast_gradient, lbfgs, noise, projected_gradient, rotation}
     for name in attacks.__all__:
         (home,) = [m for m in homes if name in m.__all__]
         assert getattr(attacks, name) is getattr(home, name)
     assert advkeras.fgsm is attacks.fgsm and advkeras.fgsm_sweep is attacks.fgsm_sweep
+    assert advkeras.pgd is attacks.pgd
     assert attacks.DEFAULT_BATCH_SIZE == 1000

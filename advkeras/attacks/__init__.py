@@ -23,6 +23,11 @@ that ``from advkeras import attacks; attacks.fgsm(...)`` is all a user needs:
   or ε·∇/‖∇‖₂ with ``norm=2``; targeted or untargeted; NumPy arrays, tensors
   and ``tf.data`` pipelines), :func:`fgsm_sweep` (one gradient per batch, many
   ε: a robustness curve) and :func:`input_gradient` (∇ₓJ itself, for figures);
+- :mod:`advkeras.attacks.projected_gradient`: :func:`pgd` (Madry et al.
+  2018's projected gradient descent: k FGSM steps of size a from a random
+  point of the ε-ball, each projected back on the ball; L∞ or L2; targeted or
+  untargeted; seedable), :func:`random_ball` (its random start) and
+  :class:`PGDMonitor` (a callback logging the PGD error after every epoch);
 - :mod:`advkeras.attacks.rotation`: :func:`rotate_toward_gradient` (§4:
   "rotating x by a small angle in the direction of the gradient reliably
   produces adversarial examples");
@@ -49,10 +54,12 @@ from advkeras.attacks._inputs import DEFAULT_BATCH_SIZE as DEFAULT_BATCH_SIZE
 from advkeras.attacks.fast_gradient import SweepResult, fgsm, fgsm_sweep, input_gradient
 from advkeras.attacks.lbfgs import LBFGSResult, lbfgs_attack
 from advkeras.attacks.noise import fooling_step, gaussian_rubbish, random_sign_noise, uniform_noise
+from advkeras.attacks.projected_gradient import PGDMonitor, pgd, random_ball
 from advkeras.attacks.rotation import rotate_toward_gradient
 
 __all__ = [
     "LBFGSResult",
+    "PGDMonitor",
     "SweepResult",
     "fgsm",
     "fgsm_sweep",
@@ -60,6 +67,8 @@ __all__ = [
     "gaussian_rubbish",
     "input_gradient",
     "lbfgs_attack",
+    "pgd",
+    "random_ball",
     "random_sign_noise",
     "rotate_toward_gradient",
     "uniform_noise",

@@ -45,6 +45,7 @@ __all__ = [
     "forward_function",
     "gradient_function",
     "perturbed_forward_function",
+    "pgd_function",
     "trace_count",
     "use_xla",
 ]
@@ -57,6 +58,8 @@ _TRACES: collections.Counter[str] = collections.Counter()
 
 SCALAR = tf.TensorSpec(shape=(), dtype=tf.float32)
 """Spec of ε and of the clip bounds."""
+COUNT = tf.TensorSpec(shape=(), dtype=tf.int32)
+"""Spec of a number of steps."""
 LABELS = tf.TensorSpec(shape=(None,), dtype=tf.int64)
 """Spec of the labels (empty when the model's predictions are used)."""
 
@@ -73,7 +76,7 @@ def trace_count(kind: str | None = None) -> int:
     ε, clip box or batch size must not trace.
 
     Args:
-        kind: one kind of function (``"fgsm"``, ``"gradient"``, ``"direction"``,
+        kind: one kind of function (``"fgsm"``, ``"pgd"``, ``"gradient"``, ``"direction"``,
             ``"perturbed_forward"``, ``"forward"``, ``"fooling"``), or ``None``
             for all of them.
 
@@ -344,6 +347,65 @@ def fgsm_function(
 
         signature = [_x_spec(feature_shape), LABELS, SCALAR, SCALAR, SCALAR]
         return compile_function(step, signature, model_ref())
+
+    return cached_function(model, key, build)
+
+
+def pgd_function(
+    model: keras.Model,
+    kind: str,
+    loss: Callable[..., Any] | None,
+    norm: str | int,
+    targeted: bool,
+    clipped: bool,
+    use_predictions: bool,
+    feature_shape: tuple[int | None, ...],
+) -> Any:
+    """``attack(x, y, eta0, eps, step, steps, low, high) -> x_adv``: PGD (see :func:`advkeras.attacks.pgd`).
+
+    Starts from x + η₀ projected on the ball and the box, then takes ``steps``
+    FGSM steps of size ``step``, each projected (:func:`advkeras.attacks.core.project`),
+    in one ``tf.while_loop``. ``y`` is ignored (pass an empty int64 tensor) when
+    ``use_predictions``: the labels are then the predictions on the clean ``x``.
+    """
+    key = ("pgd", kind, loss, norm, targeted, clipped, use_predictions, feature_shape)
+    loss_fn = loss if loss is not None else per_example_loss(kind)
+
+    def build(model_ref: Any) -> Any:
+        def attack(
+            x: tf.Tensor,
+            y: tf.Tensor,
+            eta0: tf.Tensor,
+            eps: tf.Tensor,
+            step: tf.Tensor,
+            steps: tf.Tensor,
+            low: tf.Tensor,
+            high: tf.Tensor,
+        ):
+            _TRACES["pgd"] += 1
+            model = model_ref()
+            box = (low, high) if clipped else None
+            if use_predictions:
+                labels = core.predicted_classes(core.forward(model, x), kind)
+            else:
+                labels = y
+            start = core.project(x + eta0, x, eps, norm, box)
+
+            def body(i: tf.Tensor, x_adv: tf.Tensor) -> tuple[tf.Tensor, tf.Tensor]:
+                g, _, _ = core.loss_gradient(model, x_adv, labels, kind, loss_fn=loss_fn)
+                moved = core.perturb(
+                    x_adv, core.optimize_linear(g, step, norm, targeted=targeted), box
+                )
+                return i + 1, core.project(moved, x, eps, norm, box)
+
+            _, x_adv = tf.while_loop(
+                lambda i, _: i < steps, body, (tf.constant(0, tf.int32), start)
+            )
+            return x_adv
+
+        spec = _x_spec(feature_shape)
+        signature = [spec, LABELS, spec, SCALAR, SCALAR, COUNT, SCALAR, SCALAR]
+        return compile_function(attack, signature, model_ref())
 
     return cached_function(model, key, build)
 

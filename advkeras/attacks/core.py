@@ -18,8 +18,9 @@ style of CleverHans v4's ``compute_gradient`` and ``optimize_linear``:
    η = ε·g/‖g‖₂ per example for the L2 norm, ε on the coordinate(s) of largest
    ``|g|`` for the L1 norm. A targeted step descends the target's cost instead.
 4. **Projection and clipping**: :func:`perturb` adds η and clips x + η into the
-   data box; :func:`clip_eta` projects η onto the ε-ball of a norm (what an
-   iterative attack needs between steps).
+   data box; :func:`clip_eta` projects η onto the ε-ball of a norm, and
+   :func:`project` a point onto the ε-ball around x and the box (what an
+   iterative attack, :func:`advkeras.attacks.pgd`, needs between steps).
 
 The FGSM of :mod:`advkeras.attacks.fgsm`, the noise controls and the fooling
 step of :mod:`advkeras.attacks.noise`, the rotation of
@@ -53,6 +54,7 @@ __all__ = [
     "optimize_linear",
     "perturb",
     "predicted_classes",
+    "project",
     "random_eta",
 ]
 
@@ -449,3 +451,41 @@ def clip_eta(eta: tf.Tensor, eps: Any, norm: Any = "inf") -> tf.Tensor:
     factor = tf.minimum(1.0, tf.math.divide_no_nan(eps, length))
     factor = tf.where(length > 0, factor, tf.ones_like(factor))
     return tf.reshape(flat * factor, tf.shape(eta))
+
+
+def project(
+    x_adv: tf.Tensor, x: tf.Tensor, eps: Any, norm: Any = "inf", clip: tuple[Any, Any] | None = None
+) -> tf.Tensor:
+    r"""Project ``x_adv`` onto the ε-ball around ``x``, then into the box ``clip``.
+
+    ``"inf"``: each component clipped to [x − ε, x + ε] (so a point already
+    inside, such as an FGSM step x + ε·sign(g), is returned bit for bit);
+    ``2`` and ``1``: x + :func:`clip_eta`\ (x_adv − x).
+
+    Args:
+        x_adv: (N, ...) the point to project.
+        x: (N, ...) the centre of the ball.
+        eps: ε >= 0.
+        norm: ``"inf"``, ``1`` or ``2``.
+        clip: ``None`` or ``(min, max)``.
+
+    Returns:
+        A tensor shaped like ``x``.
+
+    Example:
+        >>> project([[0.9, 0.0]], [[0.5, 0.5]], 0.25, clip=(0.0, 1.0)).numpy().tolist()
+        [[0.75, 0.25]]
+        >>> project([[3.0, 4.0]], [[0.0, 0.0]], 1.0, 2).numpy().astype(float).round(6).tolist()
+        [[0.6, 0.8]]
+    """
+    norm = check_norm(norm)
+    x = tf.convert_to_tensor(x, tf.float32)
+    x_adv = tf.convert_to_tensor(x_adv, tf.float32)
+    eps = tf.cast(eps, tf.float32)
+    if norm == "inf":
+        inside = tf.clip_by_value(x_adv, x - eps, x + eps)
+    else:
+        inside = x + clip_eta(x_adv - x, eps, norm)
+    if clip is not None:
+        inside = tf.clip_by_value(inside, clip[0], clip[1])
+    return inside

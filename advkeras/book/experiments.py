@@ -82,6 +82,7 @@ from advkeras._validation import (
     check_choice,
     check_eps,
     check_fraction,
+    check_positive_float,
     check_positive_int,
     invalid,
 )
@@ -95,13 +96,16 @@ __all__ = [
     "describe",
     "kept_epoch",
     "ensemble_members",
+    "fast_fgsm",
     "logistic_3v7",
     "maxout",
     "maxout_adversary",
     "maxout_retrained",
     "mnist",
+    "non_robust_relabelled",
     "rbf",
     "recipe_spec",
+    "relabelled_digits",
     "softmax_regression",
     "summary_line",
 ]
@@ -204,7 +208,7 @@ _NOT_SETTINGS = (
 
 #: Settings that fit_classifier gained after the book's networks were keyed: a key
 #: names them only when they differ from their default (which is what ran before).
-_NAMED_WHEN_SET = ("norm", "layer", "differentiable")
+_NAMED_WHEN_SET = ("norm", "layer", "differentiable", "random_start", "step_size")
 
 
 def _fit_settings(**fit: Any) -> dict[str, Any]:
@@ -287,6 +291,8 @@ def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any
         "deep_rbf",
         "conv_maxout_cifar10",
         "maxout_adversary",
+        "fast_fgsm",
+        "non_robust_relabelled",
     )
     recipe = check_choice(recipe, recipes, "recipe")
     token = _SPEC_ONLY.set(True)
@@ -1277,4 +1283,206 @@ def maxout_rubbish(
         batch_size=p.batch_size,
         eps=0.0,
         patience=p.patience,
+    )
+
+
+# ---- chapter 12
+
+#: Chapter 12's fast FGSM trainings: their ε (below Madry et al.'s and Wong et al.'s MNIST
+#: .3, at which the 240-unit maxout network's PGD error stayed near 100 % for 10 epochs in
+#: trial runs), the PGD steps of the monitor that records the PGD validation error after
+#: every epoch, and Adam's learning rate.
+FAST_EPS = 0.2
+FAST_MONITOR_STEPS = 10
+FAST_LR = 1e-3
+
+
+def fast_fgsm(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    random_start: bool = False,
+    step: float = 1.0,
+    eps: float = FAST_EPS,
+    alpha: float = PAPER_ALPHA,
+    epochs: int | None = None,
+) -> keras.Model:
+    """The maxout network trained on FGSM examples from x or from a random start (Wong et al. 2020).
+
+    The maxout network of :func:`maxout`, trained with Adam (learning rate
+    ``FAST_LR``; in a trial run at ε = .3 the pylearn2 SGD recipe left it
+    near chance level for 6 epochs on 10,000 digits) for ``epochs`` (default
+    ``profile.epochs_fast``, no early stopping) on the first ``profile.fast_train``
+    training digits, on α·J(x) + (1 − α)·J(x̃) with
+    x̃ the FGSM step of size ``step``·ε from x (``random_start=False``, the
+    paper's step when ``step=1``) or from x + U(−ε, ε) (Wong, Rice & Kolter's
+    "FGSM with random initialization"), projected on the ε-ball and clipped
+    to [0, 1]. α defaults to the paper's .5 (Wong et al. train on the
+    adversarial term alone; with α = 0 at ε = .3 the maxout network did not
+    leave chance level in 6 epochs of the SGD recipe). After every epoch a :class:`~advkeras.attacks.PGDMonitor` attacks
+    the first ``profile.pgd_examples`` validation digits with PGD
+    (``FAST_MONITOR_STEPS`` steps, random start), recorded as
+    ``advkeras_history["val_pgd_error"]`` beside the FGSM validation error
+    ``val_adv_error``: catastrophic overfitting is the second falling while the
+    first rises.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+        seed: integer >= 0.
+        random_start: start the FGSM step from a random point of the ε-ball.
+        step: the step size as a multiple of ε (> 0; Wong et al.: 1.25).
+        eps: ε of training and of the monitors.
+        alpha: α of J̃, in [0, 1].
+        epochs: the epoch budget; ``None``: ``profile.epochs_fast``.
+
+    Returns:
+        The trained base classifier with ``advkeras_history``.
+
+    Example:
+
+    >>> spec = recipe_spec("fast_fgsm", "smoke", random_start=True, step=1.25)
+    >>> spec["name"], spec["fit"]["random_start"], spec["fit"]["step_size"]
+    ('maxout32-fast-rs-a1.25', True, 0.25)
+    """
+    from advkeras.attacks import PGDMonitor
+
+    p, seed = _profile(profile), _seed(seed)
+    random_start = _bool(random_start, "random_start")
+    step = check_positive_float(step, "step")
+    eps = check_eps(eps)
+    alpha = check_fraction(alpha, "alpha")
+    epochs = check_positive_int(p.epochs_fast if epochs is None else epochs, "epochs")
+    units = p.maxout_units
+    name = f"maxout{units}-fast-{'rs' if random_start else 'zero'}-a{step:g}"
+    if eps != FAST_EPS:
+        name += f"-eps{eps:g}"
+    if alpha != PAPER_ALPHA:
+        name += f"-alpha{alpha:g}"
+    s = mnist(p)
+    n_train = min(p.fast_train, len(s.x_train))
+    n = min(p.pgd_examples, len(s.x_val))
+    monitor = PGDMonitor(
+        s.x_val[:n], s.y_val[:n], eps=eps, steps=FAST_MONITOR_STEPS, seed=seed, clip=(0.0, 1.0)
+    )
+
+    def build() -> keras.Model:
+        return models.maxout_mlp(units, p.maxout_pieces, seed=seed)
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        return s.x_train[:n_train], s.y_train[:n_train], (s.x_val, s.y_val)
+
+    return _train(
+        "fast_fgsm",
+        name,
+        p,
+        seed,
+        build,
+        data,
+        data_spec={**_mnist_sizes(p), "train_subset": n_train, "monitor_val": n},
+        optimizer=keras.optimizers.Adam(FAST_LR),
+        callbacks=(monitor,),
+        epochs=epochs,
+        batch_size=p.batch_size,
+        adversarial=True,
+        perturbation="fgsm",
+        eps=eps,
+        alpha=alpha,
+        clip=(0.0, 1.0),
+        random_start=random_start,
+        step_size=None if step == 1.0 else step * eps,
+        patience=None,
+    )
+
+
+#: Chapter 12's "features, not bugs" experiment: targeted PGD steps on the naive network.
+RELABEL_STEPS = 20
+
+
+def relabelled_digits(
+    profile: Profile | str | None = None, *, eps: float = MNIST_EPS, seed: int = 0
+) -> tuple[np.ndarray, np.ndarray]:
+    """Ilyas et al. (2019)'s deterministic relabelling, on MNIST: digits pushed toward y + 1.
+
+    The first ``profile.fast_train`` training digits, each moved by targeted
+    PGD (``RELABEL_STEPS`` steps, L∞ radius ``eps``, random start from
+    ``seed``) on the naive network :func:`maxout` toward the class
+    t = (y + 1) mod 10, and labelled t. To a person they still show y.
+
+    Returns:
+        ``(x_relabelled, t)``.
+    """
+    from advkeras import attacks
+
+    p = _profile(profile)
+    eps = check_eps(eps)
+    s = mnist(p)
+    n = min(p.fast_train, len(s.x_train))
+    x, y = s.x_train[:n], s.y_train[:n]
+    target = (y + 1) % 10
+    naive = maxout(p)
+    moved = attacks.pgd(naive, x, target, eps=eps, steps=RELABEL_STEPS, targeted=True, seed=seed)
+    return moved, target
+
+
+def non_robust_relabelled(
+    profile: Profile | str | None = None, seed: int = 0, *, eps: float = MNIST_EPS
+) -> keras.Model:
+    """A maxout network trained only on :func:`relabelled_digits`: "features, not bugs" (§ ch. 12).
+
+    Trained cleanly with the pylearn2 recipe of :func:`maxout` for
+    ``profile.epochs_fast`` epochs on the relabelled digits, validated on the
+    clean validation split with its true labels. If the perturbations carry
+    features of the target class that generalise, the network classifies
+    *clean* test digits correctly although every training label is "wrong".
+    The key names the naive network's key, ``eps``, the steps and the seed (the
+    digits are computed only when training).
+
+    Example:
+
+    >>> spec = recipe_spec("non_robust_relabelled", "smoke")
+    >>> spec["name"], spec["data"]["steps"]
+    ('maxout32-relabelled-eps0.25', 20)
+    """
+    from advkeras.book.cache import cache_key
+
+    p, seed = _profile(profile), _seed(seed)
+    eps = check_eps(eps)
+    token = _SPEC_ONLY.set(True)
+    try:
+        maxout(p)
+    except _Spec as found:
+        source = cache_key(found.spec)
+    finally:
+        _SPEC_ONLY.reset(token)
+    units = p.maxout_units
+
+    def build() -> keras.Model:
+        return models.maxout_mlp(units, p.maxout_pieces, seed=seed)
+
+    def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
+        moved, target = relabelled_digits(p, eps=eps, seed=seed)
+        s = mnist(p)
+        return moved, target, (s.x_val, s.y_val)
+
+    return _train(
+        "non_robust_relabelled",
+        f"maxout{units}-relabelled-eps{eps:g}",
+        p,
+        seed,
+        build,
+        data,
+        data_spec={
+            **_mnist_sizes(p),
+            "train_subset": min(p.fast_train, p.mnist_train or 50_000),
+            "relabelled_by": source,
+            "eps": eps,
+            "steps": RELABEL_STEPS,
+            "targets": "(y + 1) mod 10",
+        },
+        optimizer=pylearn2.paper_sgd(),
+        callbacks=(pylearn2.MomentumSchedule(),),
+        epochs=p.epochs_fast,
+        batch_size=p.batch_size,
+        eps=0.0,
+        patience=None,
     )

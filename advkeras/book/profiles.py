@@ -76,6 +76,12 @@ class Profile:
     ensemble_epochs: int | None = None
     generative_hidden: int = 500
     epochs_generative: int = 20
+    # Chapter 12: test digits attacked with PGD, PGD steps, epochs and training digits of the
+    # fast FGSM trainings.
+    pgd_examples: int = 1000
+    pgd_steps: int = 40
+    epochs_fast: int = 10
+    fast_train: int = 10_000
 
     def describe(self) -> str:
         """One line that a chapter prints so the reader knows which profile ran."""
@@ -129,6 +135,10 @@ PROFILES: dict[str, Profile] = {
         ensemble_epochs=None,
         generative_hidden=32,
         epochs_generative=1,
+        pgd_examples=100,
+        pgd_steps=5,
+        epochs_fast=1,
+        fast_train=1000,
     ),
     "book": Profile(
         name="book",
