@@ -555,7 +555,7 @@ claims = [
         ours=adv["pgd"] - adv["fgsm_clipped"],
         unit="points",
         verdict="reproduced" if m1_ok else "not reproduced",
-        note="criterion: lower end of PGD's 95 % interval more than 10 points above FGSM's error, "
+        note="rule: lower end of PGD's 95 % interval more than 10 points above FGSM's error, "
         f"both clipped; naive network: FGSM {at_eps['naive']['fgsm_clipped']:.1f} %, PGD {at_eps['naive']['pgd']:.1f} %",
     ),
     reporting.Claim(
@@ -565,7 +565,7 @@ claims = [
         paper=None,
         ours=k_curve[-1],
         verdict="reproduced" if m2_ok else "not reproduced",
-        note=f"criterion: error at k={k_grid[-1]} ≥ at k=1 ({k_curve[0]:.1f} %) and within 2 points of k=20 "
+        note=f"rule: error at k={k_grid[-1]} ≥ at k=1 ({k_curve[0]:.1f} %) and within 2 points of k=20 "
         f"({k_curve[k_grid.index(20)]:.1f} %)",
     ),
     reporting.Claim(
@@ -576,7 +576,7 @@ claims = [
         ours=(leak6["true"] - leak6["pred"]) if k1_measured else None,
         unit="points",
         verdict=("reproduced" if leaks else "not reproduced") if k1_measured else "not run",
-        note="criterion: the true-label attack's error more than half a point below the predicted-label "
+        note="rule: the true-label attack's error more than half a point below the predicted-label "
         f"attack's; under PGD-{k}: {leak_pgd['true']:.1f} % vs {leak_pgd['pred']:.1f} %",
     ),
 ]
@@ -603,7 +603,7 @@ for cid, label, expect in (
             ours=r["pgd_trend"],
             unit="points",
             verdict=w_verdict,
-            note=f"divergence: PGD +5 points or more while FGSM falls ({r['fgsm_trend']:+.1f}); "
+            note=f"rule: divergence is PGD +5 points or more while FGSM falls ({r['fgsm_trend']:+.1f}); "
             f"lowest PGD error {r['pgd_best']:.1f} %"
             + (" (partly: a divergence that never started below 50 %)" if expect else "")
             + f"; test PGD-{k} {r['test_pgd']:.1f} %",
@@ -617,7 +617,7 @@ claims.append(
         paper=None,
         ours=features["clean_test_accuracy"],
         verdict="reproduced" if features["low"] > 20 else "not reproduced",
-        note=f"criterion: 95 % interval above 20 % (chance 10 %): {features['low']:.1f}–{features['high']:.1f} %; "
+        note=f"rule: 95 % interval above 20 % (chance 10 %): {features['low']:.1f}–{features['high']:.1f} %; "
         f"predicts y+1 on {features['predicts_y_plus_1']:.1f} %",
     )
 )
