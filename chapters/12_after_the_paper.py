@@ -524,7 +524,7 @@ glue(
 # %% [markdown]
 # ## Paper vs this book
 #
-# Here "paper" means each later paper: the rows are their' claims, with ids of this chapter (M: Madry et al. 2018, K:
+# Here "paper" means each later paper: the rows are their claims, with ids of this chapter (M: Madry et al. 2018, K:
 # Kurakin et al. 2017, W: Wong et al. 2020, I: Ilyas et al. 2019), and the paper's C15 read
 # against PGD. None of them gives a number for a maxout network on MNIST, so each is graded
 # by the rule stated in its note; C15 is graded against the paper's 17.9 % with the usual 2
