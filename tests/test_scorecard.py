@@ -127,7 +127,8 @@ def test_a_not_run_row_says_what_it_would_take(tmp_path: Path) -> None:
     (row,) = card.find("C12")
     needs = next(c.needs for c in scorecard.paper_claims() if c.id == "C12")
     assert "GPU" in needs and row.verdict == "not run"
-    assert f"not run: beyond two cores; it would take {needs}" in scorecard.to_markdown(card)
+    assert "| not run | " in scorecard.to_markdown(card)
+    assert f"beyond two cores; it would take {needs}" in scorecard.to_markdown(card)
 
 
 def test_other_checks_are_listed_apart(book: Path) -> None:

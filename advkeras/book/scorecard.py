@@ -560,17 +560,21 @@ def counts_table(card: Scorecard) -> str:
 
 
 def claims_markdown(rows: Sequence[Row], link: Callable[[str | None], str] = default_link) -> str:
-    """Markdown table of ``rows``: claim, chapter, setting and metric, paper, ours, profile,
-    verdict (with the chapter's note) and the closest public reproduction's number."""
+    """Markdown table of ``rows``: claim, chapter, paper, ours, verdict, the closest public
+    reproduction's number, setting and metric, profile, and the chapter's note.
+
+    The columns a reader compares come first (paper, ours, verdict), so that they are on screen
+    without scrolling; the long ones (the setting, the note) come last.
+    """
     lines = [
-        "| claim | chapter | setting: metric | paper | this book | profile | verdict "
-        "| closest public reproduction |",
-        "|---|---|---|---|---|---|---|---|",
+        "| claim | chapter | paper | this book | verdict | closest public reproduction "
+        "| setting: metric | profile | note |",
+        "|---|---|---|---|---|---|---|---|---|",
     ]
     for r in rows:
-        verdict = r.verdict + (f": {r.note}" if r.note else "")
-        if r.verdict == "not run" and r.needs and r.needs not in r.note:
-            verdict += f"; it would take {r.needs}"
+        note = r.note or ""
+        if r.verdict == "not run" and r.needs and r.needs not in note:
+            note += ("; " if note else "") + f"it would take {r.needs}"
         lines.append(
             "| "
             + " | ".join(
@@ -578,12 +582,13 @@ def claims_markdown(rows: Sequence[Row], link: Callable[[str | None], str] = def
                 for x in (
                     r.part,
                     link(r.chapter),
-                    f"{r.setting}: {r.metric}" if r.metric else r.setting,
                     r.paper,
                     r.ours,
-                    r.profile or "—",
-                    verdict,
+                    r.verdict,
                     _public_cell(r),
+                    f"{r.setting}: {r.metric}" if r.metric else r.setting,
+                    r.profile or "—",
+                    note or "—",
                 )
             )
             + " |"
