@@ -34,3 +34,22 @@ def _seed() -> None:
     import keras
 
     keras.utils.set_random_seed(0)
+
+
+@pytest.fixture
+def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict]:
+    """Replace the book's model cache by a recorder of specs: the recipes' cache keys, without
+    training (each call of ``experiments.cached_model`` appends its spec and returns an empty
+    model)."""
+    import keras
+
+    from advkeras.book import experiments
+
+    specs: list[dict] = []
+
+    def fake_cached_model(spec: dict, build_and_train: object, **_: object) -> keras.Model:
+        specs.append(spec)
+        return keras.Model()
+
+    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
+    return specs

@@ -52,19 +52,6 @@ def cache_dir(tmp_path_factory: pytest.TempPathFactory) -> Any:
         yield path
 
 
-@pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Replace the cache by a recorder of specs: lets us test cache keys without training."""
-    specs: list[dict[str, Any]] = []
-
-    def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> keras.Model:
-        specs.append(spec)
-        return keras.Model()
-
-    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
-    return specs
-
-
 def _layer(spec: dict[str, Any], name: str) -> dict[str, Any]:
     """The config of layer ``name`` in a recorded spec's model."""
     (layer,) = [la for la in spec["model"]["config"]["layers"] if la["config"]["name"] == name]

@@ -153,19 +153,6 @@ def test_known_classes_rejects_a_count_that_leaves_no_rubbish_column(classes: in
 # --------------------------------------------------------------------------- recipes
 
 
-@pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Replace the cache by a recorder of specs: the recipes' keys without training."""
-    specs: list[dict[str, Any]] = []
-
-    def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> keras.Model:
-        specs.append(spec)
-        return keras.Model()
-
-    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
-    return specs
-
-
 def _output_layer(spec: dict[str, Any]) -> dict[str, Any]:
     (layer,) = [la for la in spec["model"]["config"]["layers"] if la["config"]["name"] == "y"]
     return layer["config"]

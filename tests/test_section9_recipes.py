@@ -3,9 +3,7 @@
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any
 
-import keras
 import numpy as np
 import pytest
 
@@ -14,19 +12,6 @@ from advkeras.book import cache, experiments, profiles
 
 DATA = datasets.default_data_dir()
 HAS_MNIST = DATA is not None and any((Path(DATA) / "mnist").glob("train-images-idx3-ubyte*"))
-
-
-@pytest.fixture
-def recorded(monkeypatch: pytest.MonkeyPatch) -> list[dict[str, Any]]:
-    """Replace the cache by a recorder of specs: cache keys without training."""
-    specs: list[dict[str, Any]] = []
-
-    def fake_cached_model(spec: dict[str, Any], build_and_train: Any, **_: Any) -> keras.Model:
-        specs.append(spec)
-        return keras.Model()
-
-    monkeypatch.setattr(experiments, "cached_model", fake_cached_model)
-    return specs
 
 
 def test_book_members_are_the_short_budget_seed_networks(recorded) -> None:
