@@ -832,6 +832,10 @@ class RubbishReport:
             "n": self.n,
         }
 
+    def error_interval(self, confidence: float = 0.95) -> tuple[float, float]:
+        """Wilson interval of ``error`` (fractions): the false positives are ``class_counts``."""
+        return wilson_interval(int(self.class_counts.sum()), self.n, confidence=confidence)
+
     def to_markdown(self, class_names: Sequence[str] | None = None, *, digits: int = 1) -> str:
         """Markdown table of false positives per class (count and share in percent)."""
         names = (

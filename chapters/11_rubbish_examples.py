@@ -152,17 +152,12 @@ paper_rubbish = {
 }
 
 
-def wilson_percent(report):
-    low, high = evaluation.wilson_interval(round(report.error * report.n), report.n)
-    return 100 * low, 100 * high
-
-
 rows = [
     "| model | rubbish error (95 % Wilson) | confidence on mistakes | paper |",
     "|---|---|---:|---|",
 ]
 for name, r in reports.items():
-    low, high = wilson_percent(r)
+    low, high = (100 * v for v in r.error_interval())
     err, conf = paper_rubbish.get(name, (None, None))
     paper = "—" if err is None else f"{err} %" + ("" if conf is None else f" / {conf} %")
     rows.append(
@@ -180,8 +175,9 @@ keys = {
 for name, key in keys.items():
     glue(f"ch11_{key}_err", 100 * reports[name].error, display=False)
     glue(f"ch11_{key}_conf", 100 * reports[name].confidence_on_mistakes, display=False)
-    glue(f"ch11_{key}_low", wilson_percent(reports[name])[0], display=False)
-    glue(f"ch11_{key}_high", wilson_percent(reports[name])[1], display=False)
+    low, high = reports[name].error_interval()
+    glue(f"ch11_{key}_low", 100 * low, display=False)
+    glue(f"ch11_{key}_high", 100 * high, display=False)
 rbf_max = float(evaluation.predict_proba(nets["RBF network"], x_rubbish).max())
 glue("ch11_rbf_max", rbf_max, display=False)
 sigmoid_lower = (
@@ -538,11 +534,10 @@ sig_name = f"maxout, sigmoid outputs, {short} epochs"
 sig_r, soft_r, rbf_r = reports[sig_name], reports["softmax regression"], reports["RBF network"]
 
 
-def interval_note(report):
-    low, high = wilson_percent(report)
-    return f"95 % Wilson {low:.2f}-{high:.2f} %, n = {report.n:,}"
-
-
+interval_note = {
+    r: "95 % Wilson {:.2f}-{:.2f} %, n = {:,}".format(*(100 * v for v in r.error_interval()), r.n)
+    for r in (naive_r, sig_r, soft_r, rbf_r)
+}
 real_cifar = cifar is not None and cifar_source == "CIFAR-10"
 needs = "needs CIFAR-10 (a machine that can download it, e.g. Colab) and the trained conv net"
 if real_cifar:
@@ -562,7 +557,7 @@ claims = [
         "rubbish error",
         paper=98.35,
         ours=100 * naive_r.error,
-        note=interval_note(naive_r),
+        note=interval_note[naive_r],
     ),
     reporting.Claim(
         "C29-conf",
@@ -577,7 +572,7 @@ claims = [
         "rubbish error",
         paper=68.0,
         ours=100 * sig_r.error,
-        note=f"{interval_note(sig_r)}; softmax maxout of the same budget "
+        note=f"{interval_note[sig_r]}; softmax maxout of the same budget "
         f"{100 * reports[f'naive maxout, {short} epochs'].error:.2f} %",
     ),
     reporting.Claim(
@@ -609,7 +604,7 @@ claims = [
         "rubbish error",
         paper=59.8,
         ours=100 * soft_r.error,
-        note=interval_note(soft_r),
+        note=interval_note[soft_r],
     ),
     reporting.Claim(
         "C32-conf",
@@ -625,7 +620,7 @@ claims = [
         paper=0.0,
         ours=100 * rbf_r.error,
         tolerance=0.1,
-        note=f"{interval_note(rbf_r)}; largest output {rbf_max:.3g}",
+        note=f"{interval_note[rbf_r]}; largest output {rbf_max:.3g}",
     ),
     reporting.Claim(
         "C34a-5",

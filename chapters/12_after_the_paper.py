@@ -374,14 +374,12 @@ display(fig)
 
 
 # %%
-def trend(curve: list[float]) -> float:
-    """Mean of the last three epochs minus mean of the first three (points)."""
-    return float(np.mean(curve[-3:]) - np.mean(curve[:3]))
-
-
 collapsed = {}
 for i, (label, r) in enumerate(fast.items()):
-    r["pgd_trend"], r["fgsm_trend"] = trend(r["val_pgd"]), trend(r["val_fgsm"])
+    # the trend: mean of the last three epochs minus mean of the first three (points)
+    r["pgd_trend"], r["fgsm_trend"] = (
+        float(np.mean(r[k][-3:]) - np.mean(r[k][:3])) for k in ("val_pgd", "val_fgsm")
+    )
     collapsed[label] = r["pgd_trend"] >= 5 and r["fgsm_trend"] < 0
     glue(f"ch12_fast{i}_pgd_trend", r["pgd_trend"], display=False)
     glue(f"ch12_fast{i}_fgsm_trend", r["fgsm_trend"], display=False)

@@ -197,6 +197,9 @@ def test_rubbish_report_counts_and_confidence(softmax_model):
     assert f"| a | {expected_counts[0]} |" in table
     strict = ev.rubbish_report(softmax_model, x, threshold=0.9)
     assert strict.error == pytest.approx(np.mean(p.max(axis=1) > 0.9))
+    assert report.error_interval() == ev.wilson_interval(int(fooled.sum()), 200)
+    low, high = report.error_interval(confidence=0.99)
+    assert low < report.error < high
 
 
 def test_rubbish_report_nothing_fooled_and_multilabel():
