@@ -1,7 +1,7 @@
 """Turn ``benchmarks/results/*.json`` into the tables of ``benchmarks/RESULTS.md`` (and print them).
 
 Run: ``python benchmarks/report.py [--fgsm fgsm] [--training training] [--memory memory]
-[--matrix fgsm_matrix]``.
+[--matrix fgsm_matrix] [--limit limit] [--pgd pgd]``.
 """
 
 from __future__ import annotations
@@ -23,6 +23,10 @@ from bench_fgsm import (
     LIMIT_GRAPH,
 )
 from bench_matrix import BARE_LIMIT, PEER_LIMIT, TWIN
+from bench_pgd import ADVKERAS as PGD_ADVKERAS
+from bench_pgd import ADVKERAS_BEST as PGD_BEST
+from bench_pgd import CH_FUNCTION as PGD_CH_FUNCTION
+from bench_pgd import LIMITS as PGD_LIMITS
 from bench_training import ADVKERAS as ADV_FIT
 from bench_training import ART as ART_TRAINER
 from bench_training import BARE_ADV, BARE_CLEAN, CLEAN
@@ -474,13 +478,79 @@ def limit_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, s
     return lines, checks
 
 
+def pgd_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str]]]:
+    """Markdown lines of the PGD benchmark (bench_pgd.py), one table per model, and its checks."""
+    lines: list[str] = []
+    checks: list[tuple[str, str, str]] = []
+    for model in data["models"]:
+        rows = _rows(model)
+        limits = [r for r in PGD_LIMITS if _median(rows.get(r)) is not None]
+        limit = min(limits, key=lambda r: _median(rows[r]), default=None)
+        lines += [
+            f"#### {model['title']}: PGD-{data['steps']}, {model['n']:,} test images, "
+            f"clean test error {100 * model['clean_error']:.1f}%",
+            "",
+            "| method | median s | min–max s | CPU s | × faster limit | advkeras speed-up "
+            "| error on x_adv | same prediction as advkeras | note |",
+            "|---|---:|---:|---:|---:|---:|---:|---:|---|",
+        ]
+        for name, row in rows.items():
+            adv_error = row.get("adv_error")
+            same = row.get("same_prediction_as_advkeras")
+            ours_or_limit = name in PGD_LIMITS or name.startswith("advkeras")
+            note = f"cannot run: `{row['error']}`" if row.get("error") else ""
+            if name == limit:
+                note = (note + " the limit").strip()
+            lines.append(
+                f"| {name} | {_fmt_s(_median(row))} | {_span(row)} | {_cpu(row)} | "
+                f"{_fmt_x(paired(rows, name, limit) if limit else None)} | "
+                f"{_fmt_x(None if ours_or_limit else paired(rows, name, PGD_ADVKERAS))} | "
+                f"{'–' if adv_error is None else f'{100 * adv_error:.1f}%'} | "
+                f"{'–' if same is None or name == PGD_ADVKERAS else f'{100 * same:.1f}%'} "
+                f"| {note} |"
+            )
+        lines.append("")
+        title = model["title"]
+        r = paired(rows, PGD_ADVKERAS, limit) if limit else None
+        checks.append(
+            (
+                f"{title}: advkeras.pgd ≤ {TARGET_LIMIT:.2f}× k forward+backward passes "
+                f"(the faster of XLA and graph: {limit or '–'})",
+                _pt(rows, PGD_ADVKERAS, limit) if limit else "–",
+                _verdict(None if r is None else r <= TARGET_LIMIT),
+            )
+        )
+        s = paired(rows, PGD_CH_FUNCTION, PGD_ADVKERAS)
+        checks.append(
+            (
+                f"{title}: advkeras.pgd no slower than {PGD_CH_FUNCTION}",
+                _pt(rows, PGD_CH_FUNCTION, PGD_ADVKERAS),
+                _verdict(None if s is None else s >= 1.0),
+            )
+        )
+        checks.append(
+            (
+                f"{title}: (info) cost of keep_best=True over plain advkeras.pgd",
+                _pt(rows, PGD_BEST, PGD_ADVKERAS),
+                "info",
+            )
+        )
+    return lines, checks
+
+
 def build(
-    fgsm: str, training: str, memory: str, matrix: str = "fgsm_matrix", limit: str = "limit"
+    fgsm: str,
+    training: str,
+    memory: str,
+    matrix: str = "fgsm_matrix",
+    limit: str = "limit",
+    pgd: str = "pgd",
 ) -> str:
     """The whole RESULTS.md text."""
     f, t, m = c.load_json(fgsm), c.load_json(training), c.load_json(memory)
     x = c.load_json(matrix)
     lim = c.load_json(limit)
+    p = c.load_json(pgd)
     base = f or t or m or x
     if base is None:
         raise SystemExit(
@@ -488,8 +558,15 @@ def build(
         )
     runs = [
         (label, d["machine"])
-        for label, d in (("FGSM", f), ("training", t), ("memory", m), ("FGSM matrix", x))
-        if d
+        for label, d in (
+            ("FGSM", f),
+            ("training", t),
+            ("memory", m),
+            ("FGSM matrix", x),
+            ("training limit", lim),
+            ("PGD", p),
+        )
+        if d and "machine" in d
     ]
     out = [
         "# Benchmarks: advkeras against the physical limit and against the peers",
@@ -539,6 +616,19 @@ def build(
         lines, limit_checks = limit_table(lim)
         body += ["## 5. Training against the matmul limit", "", *lines, ""]
         checks += limit_checks
+    if p:
+        lines, pgd_checks = pgd_table(p)
+        body += [
+            f"## 6. PGD-{p['steps']} (ε = {p['eps']}, step {p['step_size']:g}, clip to [0, 1], "
+            f"batch {p['batch_size']}, the same random start for every method)",
+            "",
+            "*× faster limit*: time over k forward+backward passes to the input in one while "
+            "loop, compiled with XLA or in the graph runtime, whichever is faster for the model. "
+            "*advkeras speed-up*: the peer's time over advkeras'.",
+            "",
+            *lines,
+        ]
+        checks += pgd_checks
     out += [
         "## Targets",
         "",
@@ -562,9 +652,10 @@ def main() -> None:
     parser.add_argument("--memory", default="memory")
     parser.add_argument("--matrix", default="fgsm_matrix")
     parser.add_argument("--limit", default="limit")
+    parser.add_argument("--pgd", default="pgd")
     parser.add_argument("--output", default=str(c.BENCH_DIR / "RESULTS.md"))
     args = parser.parse_args()
-    text = build(args.fgsm, args.training, args.memory, args.matrix, args.limit)
+    text = build(args.fgsm, args.training, args.memory, args.matrix, args.limit, args.pgd)
     with open(args.output, "w") as f:
         f.write(text)
     print(text)

@@ -69,8 +69,11 @@ def _loss(net: keras.Model, x: np.ndarray, y: np.ndarray) -> np.ndarray:
     clipped=st.booleans(),
     start=st.booleans(),
     seed=st.integers(0, 2**16),
+    best=st.booleans(),
 )
-def test_pgd_stays_in_the_ball_and_the_box(model, eps, steps, ratio, norm, clipped, start, seed):
+def test_pgd_stays_in_the_ball_and_the_box(
+    model, eps, steps, ratio, norm, clipped, start, seed, best
+):
     x, y = _data(17, seed)
     clip = (0.0, 1.0) if clipped else None
     x_adv = attacks.pgd(
@@ -84,6 +87,7 @@ def test_pgd_stays_in_the_ball_and_the_box(model, eps, steps, ratio, norm, clipp
         clip=clip,
         random_start=start,
         seed=seed,
+        keep_best=best,
     )
     delta = (x_adv - x).reshape(len(x), -1)
     size = np.abs(delta).max(axis=1) if norm == "inf" else np.linalg.norm(delta, axis=1)
@@ -129,6 +133,28 @@ def test_pgd_is_never_weaker_than_fgsm_on_a_trained_model(trained, eps):
     assert wrong[1] >= wrong[0]
 
 
+@pytest.mark.parametrize("targeted", [False, True])
+@pytest.mark.parametrize("eps", [0.1, 0.3])
+def test_keep_best_is_never_weaker_than_fgsm_or_the_last_iterate_example_by_example(
+    trained, eps, targeted
+):
+    """With ``keep_best`` FGSM's example and the last iterate are candidates: no example loses."""
+    net, x, y = trained
+    labels = (y + 1) % K if targeted else y
+    x_fgsm = attacks.fgsm(net, x, labels, eps=eps, targeted=targeted)
+    kwargs = {"eps": eps, "steps": 20, "step_size": eps / 4, "seed": 0, "targeted": targeted}
+    x_last = attacks.pgd(net, x, labels, **kwargs)
+    x_best = attacks.pgd(net, x, labels, keep_best=True, **kwargs)
+    sign = -1.0 if targeted else 1.0  # a targeted attack lowers the target's cost
+    best = sign * _loss(net, x_best, labels)
+    for other in (x_fgsm, x_last):
+        reference = sign * _loss(net, other, labels)
+        assert (best >= reference - 1e-5 * (1.0 + np.abs(reference))).all()
+    # and it is a real choice: on some examples the last iterate is not the best point
+    assert not np.array_equal(x_best, x_last)
+    assert np.abs(x_best - x).max() <= eps + 1e-6 and 0.0 <= x_best.min() <= x_best.max() <= 1.0
+
+
 def test_targeted_pgd_lowers_the_targets_cost(trained):
     net, x, y = trained
     target = (y + 1) % K
@@ -158,6 +184,38 @@ def test_tensor_inputs_give_tensors_and_a_new_eps_or_k_does_not_retrace(trained)
     assert compiled.trace_count("pgd") == before
 
 
+def test_a_conv_net_runs_written_out_steps_that_match_an_eager_loop():
+    """The graph runtime unrolls the k steps: same iterates as k eager steps, one trace per k."""
+    net = keras.Sequential(
+        [
+            keras.Input((6, 6, 1)),
+            keras.layers.Conv2D(
+                3, 3, activation="relu", kernel_initializer=keras.initializers.GlorotUniform(0)
+            ),
+            keras.layers.Flatten(),
+            keras.layers.Dense(K, kernel_initializer=keras.initializers.GlorotUniform(1)),
+        ]
+    )
+    assert compiled.unrolled_steps(net, 4) == 4
+    rng = np.random.default_rng(0)
+    x = rng.random((5, 6, 6, 1), dtype=np.float32)
+    y = np.arange(5) % K
+    eps, a, k = 0.2, 0.07, 4
+    got = attacks.pgd(net, x, y, eps=eps, step_size=a, steps=k, seed=3)
+    expected = tf.constant(x + attacks.random_ball(x.shape, eps, "inf", 3))
+    expected = core.project(expected, tf.constant(x), eps, "inf", (0.0, 1.0))
+    for _ in range(k):
+        g, _, _ = core.loss_gradient(net, expected, tf.constant(y), "logits")
+        moved = core.perturb(expected, core.optimize_linear(g, a), (0.0, 1.0))
+        expected = core.project(moved, tf.constant(x), eps, "inf", (0.0, 1.0))
+    np.testing.assert_allclose(got, expected.numpy(), atol=1e-6)
+    before = compiled.trace_count("pgd")
+    attacks.pgd(net, x, y, eps=0.1, step_size=a, steps=k, seed=3)  # a new ε: no new trace
+    assert compiled.trace_count("pgd") == before
+    attacks.pgd(net, x, y, eps=eps, step_size=a, steps=k + 1, seed=3)  # a new k: one
+    assert compiled.trace_count("pgd") == before + 1
+
+
 def test_random_ball_is_uniform_in_the_linf_ball_and_inside_the_l2_ball():
     d = attacks.random_ball((4000, 3), 0.5, seed=0)
     assert np.abs(d).max() <= 0.5
@@ -184,6 +242,7 @@ def test_project_keeps_points_inside_the_linf_ball_bit_for_bit():
         ({"eps": 0.1, "norm": 1}, "norm"),
         ({"eps": 0.1, "norm": 3}, "norm"),
         ({"eps": 0.1, "random_start": "yes"}, "random_start"),
+        ({"eps": 0.1, "keep_best": 1}, "keep_best"),
         ({"eps": 0.1, "seed": "abc"}, "seed"),
         ({"eps": 0.1, "clip": (1.0, 0.0)}, "clip"),
     ],

@@ -244,6 +244,7 @@ def loss_gradient(
     *,
     loss_fn: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] | None = None,
     training: bool = False,
+    per_example: bool = False,
 ) -> tuple[tf.Tensor, tf.Tensor, tf.Tensor]:
     """∇ₓ Σᵢ J(xᵢ, yᵢ): the input gradient of the cost, one backward pass for the batch.
 
@@ -259,10 +260,13 @@ def loss_gradient(
         loss_fn: per-example cost ``loss_fn(y, out) -> (N,)``; default
             :func:`advkeras.losses.per_example_loss` of ``kind``.
         training: the mode the model runs in.
+        per_example: return the (N,) costs Jᵢ instead of their sum (the
+            gradient is the same).
 
     Returns:
         ``(gradient, total, labels)``: the gradient (shaped like ``x``), the
-        summed cost Σᵢ J (float32 scalar) and the labels used.
+        summed cost Σᵢ J (float32 scalar; the (N,) costs with
+        ``per_example=True``) and the labels used.
 
     Example:
         >>> import keras, numpy as np
@@ -278,8 +282,9 @@ def loss_gradient(
         out = forward(model, x, training=training)
         if y is None:
             y = predicted_classes(out, kind)
-        total = tf.reduce_sum(tf.cast(loss_fn(y, out), tf.float32))
-    return tape.gradient(total, x), total, y
+        costs = tf.cast(loss_fn(y, out), tf.float32)
+        total = tf.reduce_sum(costs)
+    return tape.gradient(total, x), costs if per_example else total, y
 
 
 # --------------------------------------------------------------------------- the step per norm

@@ -15,9 +15,11 @@ so with one step, no random start and ``a = ε`` PGD *is* FGSM
 (:func:`advkeras.attacks.fgsm`), bit for bit. With ``norm=2`` the steps are
 a·g/‖g‖₂ and the projection scales η back to length ε.
 
-The k steps run in one compiled function (a ``tf.while_loop``, XLA for dense
-models) per model and input shape; ε, a, k and the clip bounds are tensor
-arguments, so a sweep over them never retraces. The random start is drawn in
+The k steps run in one compiled function per model and input shape: a
+``tf.while_loop`` under XLA for dense models, where ε, a, k and the clip
+bounds are tensor arguments, so a sweep over them never retraces; the steps
+written out one by one in the graph runtime for models with convolutions,
+where a new k traces again (:func:`advkeras.attacks.compiled.unrolled_steps`). The random start is drawn in
 NumPy from ``seed`` (:func:`random_ball`), for the whole array at once, so the
 same seed gives the same examples whatever the batch size.
 """
@@ -46,7 +48,7 @@ from advkeras.attacks._inputs import (
     float32,
     make_rng,
 )
-from advkeras.attacks.compiled import pgd_function
+from advkeras.attacks.compiled import pgd_function, unrolled_steps
 from advkeras.losses import resolve_output_kind
 
 __all__ = ["PGDMonitor", "pgd", "random_ball"]
@@ -113,6 +115,7 @@ def pgd(
     loss: Callable[[tf.Tensor, tf.Tensor], tf.Tensor] | None = None,
     output: str | None = None,
     batch_size: int | None = None,
+    keep_best: bool = False,
 ) -> Any:
     """Projected gradient descent: ``steps`` FGSM steps of ``step_size``, projected on the ε-ball.
 
@@ -140,6 +143,13 @@ def pgd(
         loss: optional per-example cost ``loss(y_int, y_pred) -> (N,)``.
         output: the output kind, when it cannot be read from the model.
         batch_size: examples per compiled call (default 1000).
+        keep_best: return, for each example, the point of highest cost (lowest
+            for ``targeted``) among FGSM's example (:func:`advkeras.attacks.fgsm`
+            at the same ε), the start and every iterate, instead of the last
+            iterate. The result is then never weaker than FGSM, example by
+            example; it costs one more forward+backward pass and two forward
+            passes per batch. Without it, PGD's small steps can end below FGSM's
+            corner of the ball on a few examples.
 
     Returns:
         The adversarial examples, in the type of ``x``: ‖x̃ − x‖ ≤ ε (up to
@@ -169,6 +179,7 @@ def pgd(
     targeted = check_bool(targeted, "targeted")
     loss = check_loss(loss)
     batch_size = check_batch_size(batch_size)
+    keep_best = check_bool(keep_best, "keep_best")
     rng = make_rng(seed)
     kind = resolve_output_kind(model, output)
     if isinstance(x, tf.data.Dataset):
@@ -187,7 +198,18 @@ def pgd(
         out = arr.astype(np.float32, copy=True)
         return tf.constant(out) if tensor else out
     start = random_ball(arr.shape, eps, norm, rng) if random_start_ else None
-    fn = pgd_function(model, kind, loss, norm, targeted, clip is not None, y is None, arr.shape[1:])
+    fn = pgd_function(
+        model,
+        kind,
+        loss,
+        norm,
+        targeted,
+        clip is not None,
+        y is None,
+        arr.shape[1:],
+        keep_best,
+        unrolled_steps(model, steps),
+    )
     eps_t = tf.constant(eps, tf.float32)
     step_t = tf.constant(step_size, tf.float32)
     steps_t = tf.constant(steps, tf.int32)
