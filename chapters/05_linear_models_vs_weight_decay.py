@@ -65,7 +65,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "1c6ca3c1030842ebd4c008da74c0d58495d0f795"
+ADVKERAS_REV = "386ac20da6692485a4f803278c4f05fee5b05f76"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
