@@ -287,3 +287,27 @@ def test_the_books_results_files_are_current() -> None:
     """What ``make book`` checks first: every chapter's results file, written by its code now."""
     records = scorecard.check_results(ROOT / "chapters")
     assert set(records) == {p.stem for p in (ROOT / "chapters").glob("[0-9][0-9]_*.ipynb")}
+
+
+def test_the_chapter_list_is_the_chapters_folder():
+    """``CHAPTERS`` (what Colab fetches) names every notebook of chapters/, in order."""
+    chapters = ROOT / "chapters"
+    assert list(scorecard.CHAPTERS) == sorted(p.stem for p in chapters.glob("[0-9][0-9]_*.ipynb"))
+
+
+def test_fetch_results_reads_what_read_results_reads_and_skips_missing_files(tmp_path):
+    chapters = ROOT / "chapters"
+    committed = scorecard.read_results(chapters)
+    fetched = scorecard.fetch_results((chapters / "results").as_uri())
+    assert fetched == committed
+    some = tmp_path / "results"
+    some.mkdir()
+    (some / "03_linear_explanation.json").write_text(
+        json.dumps(committed["03_linear_explanation"]), encoding="utf-8"
+    )
+    assert list(scorecard.fetch_results(some.as_uri())) == ["03_linear_explanation"]
+    (some / "04_linear_perturbation.json").write_text("{not json", encoding="utf-8")
+    with pytest.raises(scorecard.ResultsError, match="04_linear_perturbation"):
+        scorecard.fetch_results(some.as_uri())
+    with pytest.raises(ValueError, match="argument `url`.*Received: 'results'"):
+        scorecard.fetch_results("results")

@@ -189,6 +189,35 @@ def _results_dir(chapters_dir: Path, results_dir: str | os.PathLike[str] | None)
     return Path(results_dir) if results_dir is not None else chapters_dir / "results"
 
 
+#: The book's chapters (the notebooks' stems, in order): what :func:`fetch_results` asks for.
+CHAPTERS = (
+    "01_introduction",
+    "02_related_work",
+    "03_linear_explanation",
+    "04_linear_perturbation",
+    "05_linear_models_vs_weight_decay",
+    "06_adversarial_training",
+    "07_model_capacity",
+    "08_generalization",
+    "09_alternative_hypotheses",
+    "10_summary",
+    "11_rubbish_examples",
+    "12_after_the_paper",
+)
+
+
+def _record(text: str, stem: str, where: str) -> dict[str, Any]:
+    """The results record of chapter ``stem`` read from ``text``; ``where`` names it in errors."""
+    try:
+        record = json.loads(text)
+        claims = record["claims"]
+        if not isinstance(claims, dict) or record["chapter"] != stem:
+            raise KeyError("chapter")
+    except (ValueError, KeyError, TypeError) as err:
+        raise ResultsError(f"{where}: not a chapter's results file ({err!r})") from None
+    return record
+
+
 def read_results(
     chapters_dir: str | os.PathLike[str], results_dir: str | os.PathLike[str] | None = None
 ) -> dict[str, dict[str, Any]]:
@@ -198,16 +227,60 @@ def read_results(
         ResultsError: a file is not valid JSON or not a results record; the message names it.
     """
     folder = _results_dir(Path(chapters_dir), results_dir)
+    return {
+        path.stem: _record(path.read_text(encoding="utf-8"), path.stem, str(path))
+        for path in sorted(folder.glob("*.json"))
+    }
+
+
+def fetch_results(
+    url: str, chapters: Iterable[str] = CHAPTERS, *, timeout: float = 30.0
+) -> dict[str, dict[str, Any]]:
+    """The results files of ``chapters`` under ``url``: where no checkout is (Colab).
+
+    ``url`` is a folder's address (``https://``, ``file://``), e.g. the
+    repository's ``chapters/results`` at the commit a chapter was executed
+    with. A chapter without a file there (HTTP 404, no such file) is left out,
+    as :func:`read_results` leaves out a file that is not in the folder.
+
+    Raises:
+        ValueError: ``url`` is not an ``http(s)://`` or ``file://`` address.
+        ResultsError: a file is there but is not a results record.
+        OSError: the address cannot be reached.
+
+    Example:
+
+    >>> import tempfile
+    >>> folder = Path(tempfile.mkdtemp())
+    >>> _ = (folder / "02_related_work.json").write_text(
+    ...     json.dumps({"chapter": "02_related_work", "claims": {}}))
+    >>> sorted(fetch_results(folder.as_uri()))
+    ['02_related_work']
+    """
+    import urllib.error
+    import urllib.parse
+    import urllib.request
+
+    if urllib.parse.urlparse(str(url)).scheme not in ("http", "https", "file"):
+        raise ValueError(
+            "argument `url`: Expected an http(s):// or file:// address of a results folder. "
+            f"Received: {url!r}"
+        )
     records: dict[str, dict[str, Any]] = {}
-    for path in sorted(folder.glob("*.json")):
+    for stem in chapters:
+        address = f"{str(url).rstrip('/')}/{urllib.parse.quote(stem)}.json"
         try:
-            record = json.loads(path.read_text(encoding="utf-8"))
-            claims = record["claims"]
-            if not isinstance(claims, dict) or record["chapter"] != path.stem:
-                raise KeyError("chapter")
-        except (ValueError, KeyError, TypeError) as err:
-            raise ResultsError(f"{path}: not a chapter's results file ({err!r})") from None
-        records[path.stem] = record
+            with urllib.request.urlopen(address, timeout=timeout) as response:
+                text = response.read().decode("utf-8")
+        except urllib.error.HTTPError as err:
+            if err.code == 404:
+                continue
+            raise
+        except urllib.error.URLError as err:
+            if isinstance(err.reason, FileNotFoundError):
+                continue
+            raise
+        records[stem] = _record(text, stem, address)
     return records
 
 
