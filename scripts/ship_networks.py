@@ -11,7 +11,7 @@ commit of the code that trained it, the training time and the metrics.
 
 Usage::
 
-    python scripts/ship_networks.py --retrain            # train, time, ship (≈ 2 h on 2 cores)
+    python scripts/ship_networks.py --retrain            # train, time, ship (≈ 2.5 h on 2 cores)
     python scripts/ship_networks.py --commit C --seconds maxout240=2700 ...
                                                           # ship what the cache holds
 
