@@ -49,7 +49,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "5415f414f5fed666c0a2fb3cfea7bea021082229"
+ADVKERAS_REV = "d721661c47d14f97f5e65f22627362c09f137aa6"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
