@@ -140,7 +140,7 @@ dist: $(STAMP)
 	$(PY) -m build --no-isolation --outdir dist .
 	$(VENV)/bin/twine check --strict dist/*
 
-# make reproduce RETRAIN=1 first retrains the shipped networks (networks/, about 2 hours on
+# make reproduce RETRAIN=1 first retrains the shipped networks (networks/, about 2.5 hours on
 # 2 cores) and rewrites their files and manifest; without it the chapters load them.
 # Chapter 10 reads the other chapters' results files, so it runs last.
 SUMMARY_CHAPTER := chapters/10_summary.ipynb

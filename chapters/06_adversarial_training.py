@@ -37,7 +37,8 @@
 # and the chapter measures what the section says about it: clean and FGSM error (claims
 # C11, C15), transfer between the two networks (C16), confidence on the mistakes (C17), the
 # first-layer weights (Fig. 3, C18), the noise controls (C19), a differentiable adversary
-# (C20) and a perturbed hidden layer (C21), and label leaking.
+# (C20) and a perturbed hidden layer (C21), label leaking, and, reduced to the 240-unit
+# network, the protocol of the paper's best network (C12–C14).
 
 # %%
 # Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
@@ -353,6 +354,184 @@ else:
         "kept epoch, so these curves give no strong reason to prefer the adversarial monitor."
     )
 glue("ch6_curve_story", story, display=False)
+
+
+# %% [markdown]
+# ## C12–C14: the protocol for the large network
+#
+# > For its best result the paper widened the maxout network from 240 to 1600 units per
+# > layer. Without adversarial training the wide network overfits slightly: 1.14 % test
+# > error (C12). The original maxout recipe stops on the validation error, which was very
+# > flat for the adversarially trained network, while its adversarial validation error was
+# > not. "We therefore used early stopping on the adversarial validation set error." With
+# > the number of epochs chosen that way, the network was trained again on all 60,000
+# > training digits (C13). Five runs with different seeds (minibatch order, initial weights,
+# > dropout masks) erred on 0.77 % of the test digits four times and on 0.83 % once, a mean
+# > of 0.782 % (C14).
+#
+# (Section 6, paraphrased.) `experiments.maxout_retrained` runs the protocol: stage 1 is the
+# adversarially trained network of `experiments.maxout`, stopped early on its FGSM
+# validation error, which keeps epoch $k$; stage 2 trains a fresh network, same recipe and
+# seed, for exactly $k$ epochs on the training and validation digits together
+# ({glue:text}`ch6_n_all:,` digits), with nothing held out. The paper does not say whether
+# it restarted or continued training; pylearn2's maxout scripts continued until the
+# validation cost matched the training cost, and we read "retrained" literally.
+#
+# What the book runs is reduced, and says so in every row below. A
+# {glue:text}`ch6_paper_large_units`-unit network costs {glue:text}`ch6_width_cost:.0f` times
+# as many multiply-adds per digit as a 240-unit one, and the protocol trains each of five
+# seeds twice, stage 1 on the long schedule: beyond two CPU cores. The `paper` profile runs
+# it as the paper did, and the naive 1600-unit network of C12 too, for which no narrower
+# network can stand in: under `book` C12 is not run. Under `book` the large network is
+# {glue:text}`ch6_large_units` units wide (`profile.maxout_units_large`), and the protocol
+# runs in two forms:
+#
+# * **one long seed**: stage 1 is the shipped adversarially trained network above (kept
+#   epoch {glue:text}`ch6_adversarial_kept` of {glue:text}`ch6_adversarial_epochs`), stage 2
+#   a fresh network trained for {glue:text}`ch6_adversarial_kept` epochs on all the digits
+#   (`maxout_retrained(profile, seed=0)`, shipped too);
+# * **{glue:text}`ch6_n_seeds` short seeds**: stage 1 is the {glue:text}`ch6_short`-epoch
+#   adversarially trained network of each seed in the table above, stage 2 trains as many
+#   epochs as it kept (`maxout_retrained(profile, seed=s, epochs=profile.epochs_variant)`).
+#
+# Two rules, fixed before the runs. C13 is a protocol without a number; what retraining on
+# all the digits is for is a better network than the one that saw
+# {glue:text}`ch6_n_train:,` of them, so C13 counts as reproduced here if the retrained
+# network's test error is below its stage-1 network's in every run, the long seed and each
+# short seed. C14 compares the paper's mean over five 1600-unit seeds with our long seed's
+# retrained network, with the tolerance of every clean error in this chapter (0.2 points);
+# because that is one seed of a 240-unit network, a number within the tolerance is graded
+# "partly reproduced", never "reproduced".
+
+# %% tags=["hide-output"]
+large = profile.maxout_units_large
+paper_large = profiles.get_profile("paper").maxout_units_large
+macs = {
+    u: profile.maxout_pieces * u * (784 + u) + 10 * u for u in (profile.maxout_units, paper_large)
+}
+glue("ch6_large_units", large, display=False)
+glue("ch6_paper_large_units", paper_large, display=False)
+glue("ch6_width_cost", macs[paper_large] / macs[profile.maxout_units], display=False)
+glue("ch6_n_train", len(splits.x_train), display=False)
+glue("ch6_n_all", len(splits.x_train) + len(splits.x_val), display=False)
+glue("ch6_n_seeds", len(profile.seeds), display=False)
+# C12 needs the paper's width itself: only a profile whose large network is that wide trains it.
+naive_large = experiments.maxout(profile, units=large) if large == paper_large else None
+c12 = None if naive_large is None else 100 * evaluation.error_rate(naive_large, x_test, y_test)
+runs = {"long schedule, seed 0": (0, None)}
+runs.update({f"{short} epochs, seed {s}": (s, short) for s in profile.seeds})
+protocol = {}
+for label, (s, budget) in runs.items():
+    stages = {
+        "stage1": experiments.maxout(profile, s, units=large, adversarial=True, epochs=budget),
+        "retrained": experiments.maxout_retrained(profile, s, epochs=budget),
+    }
+    r = protocol[label] = {"seed": s, **stages["retrained"].advkeras_stage1}
+    for stage, net in stages.items():
+        r[f"{stage}_clean"] = 100 * evaluation.error_rate(net, x_test, y_test)
+        report = evaluation.attack_report(net, x_test, y_test, eps=eps, clip=None)
+        r[f"{stage}_fgsm"] = 100 * report.error
+
+# %%
+rows = [
+    "| stage 1: budget, seed | epochs run (kept) | test error: stage 1 → retrained "
+    "| FGSM error: stage 1 → retrained |",
+    "|---|---|---|---|",
+]
+for label, r in protocol.items():
+    rows.append(
+        f"| {label} | {r['epochs']} ({r['kept']}) "
+        f"| {r['stage1_clean']:.2f} → {r['retrained_clean']:.2f} % "
+        f"| {r['stage1_fgsm']:.1f} → {r['retrained_fgsm']:.1f} % |"
+    )
+display(Markdown("\n".join(rows)))
+
+# %%
+long_run = protocol["long schedule, seed 0"]
+seeded = [r for label, r in protocol.items() if label != "long schedule, seed 0"]
+summary = {}
+for key in ("stage1_clean", "retrained_clean", "stage1_fgsm", "retrained_fgsm"):
+    values = [r[key] for r in seeded]
+    summary[key] = {"mean": float(np.mean(values)), "min": min(values), "max": max(values)}
+    for stat, value in summary[key].items():
+        glue(f"ch6_c14_{key}_{stat}", value, display=False)
+    glue(f"ch6_c13_long_{key}", long_run[key], display=False)
+lowered = sum(r["retrained_clean"] < r["stage1_clean"] for r in protocol.values())
+c13_ok = lowered == len(protocol)
+change_long = long_run["retrained_clean"] - long_run["stage1_clean"]
+change_short = summary["retrained_clean"]["mean"] - summary["stage1_clean"]["mean"]
+seed_range = summary["stage1_clean"]["max"] - summary["stage1_clean"]["min"]
+fgsm_long = long_run["retrained_fgsm"] - long_run["stage1_fgsm"]
+fgsm_short = summary["retrained_fgsm"]["mean"] - summary["stage1_fgsm"]["mean"]
+kept_short = [r["kept"] for r in seeded]
+glue(
+    "ch6_step_ratio", (len(splits.x_train) + len(splits.x_val)) / len(splits.x_train), display=False
+)
+glue(
+    "ch6_c13_story",
+    f"Retraining on all the digits lowers the test error in {lowered} of the {len(protocol)} "
+    f"runs. It changes the long seed's by {change_long:+.2f} points and the mean of the short "
+    f"seeds by {change_short:+.2f} points, against a range of {seed_range:.2f} points among "
+    f"their stage-1 networks: "
+    + (
+        "a change within the seed-to-seed range."
+        if abs(change_short) <= seed_range
+        else "a gain larger than the seed-to-seed range."
+        if change_short < 0
+        else "a loss larger than the seed-to-seed range."
+    )
+    + f" The FGSM error moves by {fgsm_long:+.1f} points (long seed) and "
+    f"{fgsm_short:+.1f} points (mean of the short seeds). "
+    + (
+        "These runs do not show that retraining on the held-out digits lowers the test error."
+        if not c13_ok
+        else "Retraining lowers the test error in every run, by more than the seeds move it."
+        if change_short < 0 and -change_short > seed_range
+        else "Retraining lowers the test error in every run, though by less than the seeds move it."
+    ),
+    display=False,
+)
+glue(
+    "ch6_c13_kept_story",
+    f"On the short schedule stage 1 kept epochs {', '.join(str(k) for k in kept_short)} of "
+    f"{short}: the FGSM validation error was lowest at or next to the end of the budget, so "
+    "stage 2 trains about as many epochs as stage 1 did, and there the comparison is mainly "
+    "one of more digits (and steps) per epoch, not of a better-chosen stopping point."
+    if min(kept_short) >= short - 1
+    else f"On the short schedule stage 1 kept epochs {', '.join(str(k) for k in kept_short)} "
+    f"of {short}.",
+    display=False,
+)
+print(
+    f"retraining lowers the test error in {lowered} of {len(protocol)} runs; change: long seed "
+    f"{change_long:+.2f}, short seeds' mean {change_short:+.2f} points (their stage-1 range "
+    f"{seed_range:.2f})"
+)
+
+# %% [markdown]
+# On the long schedule, the shipped network errs on
+# {glue:text}`ch6_c13_long_stage1_clean:.2f` % of the test digits and the network retrained
+# on all the digits on {glue:text}`ch6_c13_long_retrained_clean:.2f` %; on FGSM examples,
+# {glue:text}`ch6_c13_long_stage1_fgsm:.1f` % and
+# {glue:text}`ch6_c13_long_retrained_fgsm:.1f` %. Over the short seeds the mean test error
+# goes from {glue:text}`ch6_c14_stage1_clean_mean:.2f` %
+# ({glue:text}`ch6_c14_stage1_clean_min:.2f`–{glue:text}`ch6_c14_stage1_clean_max:.2f` %)
+# to {glue:text}`ch6_c14_retrained_clean_mean:.2f` %
+# ({glue:text}`ch6_c14_retrained_clean_min:.2f`–{glue:text}`ch6_c14_retrained_clean_max:.2f` %),
+# and the mean FGSM error from {glue:text}`ch6_c14_stage1_fgsm_mean:.1f` %
+# ({glue:text}`ch6_c14_stage1_fgsm_min:.1f`–{glue:text}`ch6_c14_stage1_fgsm_max:.1f` %) to
+# {glue:text}`ch6_c14_retrained_fgsm_mean:.1f` %
+# ({glue:text}`ch6_c14_retrained_fgsm_min:.1f`–{glue:text}`ch6_c14_retrained_fgsm_max:.1f` %).
+# {glue:text}`ch6_c13_story`
+#
+# Besides the data, one thing differs between the stages: an epoch on all the digits is
+# {glue:text}`ch6_step_ratio:.1f` times as many minibatches, so for the same $k$ stage 2 also
+# takes {glue:text}`ch6_step_ratio:.1f` times as many SGD steps, with the learning rate
+# decaying per step. Each stage
+# is one network per seed, so the range over the seeds is the only measure of the noise.
+# {glue:text}`ch6_c13_kept_story` The paper's 0.782 % is a mean over five seeds of a network
+# {glue:text}`ch6_width_cost:.0f` times as costly; ours is one seed of the 240-unit network,
+# which the table at the end grades by the rule above.
 
 # %% [markdown]
 # ## C16 and C17: transfer, and confidence on mistakes
@@ -792,10 +971,11 @@ glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
 # Tolerances: 0.2 percentage points for a clean test error (two binomial standard
 # deviations at 1 % on 10,000 digits); the book's default of 2 points for FGSM errors,
 # transfer errors and confidences. The 1600-unit protocol (C12–C14: early stopping on the
-# adversarial validation error, retraining on all 60,000 digits, five seeds) was not run:
-# five 1600-unit networks, each trained twice, are far beyond two CPU cores. The package has
-# the protocol (`experiments.maxout_retrained`), but this chapter does not call it yet, under
-# any profile. The paper gives no number for C18, C20 and C21; as every claim without a
+# adversarial validation error, retraining on all 60,000 digits, five seeds) ran reduced, on
+# the 240-unit network with one long and {glue:text}`ch6_n_seeds` short seeds, and the rows
+# say so; C13 and C14 are graded by the rules stated before their runs, and C12, which needs
+# the 1600-unit network itself, was not run. The paper gives no number for C18, C20 and C21;
+# as every claim without a
 # number in this book, each is graded by the rule stated above, before its measurement, and
 # its note repeats the rule. C19 is measured with the short budget, which the note says;
 # where its numbers miss the paper's but its finding (training on noise buys no robustness
@@ -804,6 +984,17 @@ glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
 # uses it ("shown").
 
 # %%
+# C13 and C14 ran reduced (the rules are stated in their section).
+c14_reduced = large != paper_large or short < profile.epochs_adversarial
+c14_setting = (
+    f"reduced: maxout {large}, adversarial, 1 long seed + {len(profile.seeds)} seeds of {short} epochs"
+    if c14_reduced
+    else f"maxout {large}, adversarial, {len(profile.seeds)} seeds"
+)
+c14_ours = long_run["retrained_clean"] if c14_reduced else summary["retrained_clean"]["mean"]
+c14_verdict = reporting.verdict(0.782, c14_ours, 0.2)
+if c14_reduced and c14_verdict == "reproduced":
+    c14_verdict = "partly reproduced"
 # C19: the numbers are of the short budget; the finding is "noise buys no robustness".
 c19_verdict, c19_note = {}, {}
 for key, paper_value in (("sign", 86.2), ("uniform", 90.4)):
@@ -850,28 +1041,46 @@ claims = [
     ),
     reporting.Claim(
         "C12",
-        "maxout 1600, naive",
+        f"maxout {paper_large}, naive",
         "test error",
         paper=1.14,
-        ours=None,
-        note="1600 units x 5 seeds, each trained twice, is beyond the 2-core budget; "
-        "experiments.maxout_retrained exists but this chapter does not call it yet",
+        ours=c12,
+        tolerance=0.2,
+        note=""
+        if c12 is not None
+        else f"a {paper_large}-unit network costs {macs[paper_large] / macs[profile.maxout_units]:.0f}x "
+        f"the multiply-adds of a {profile.maxout_units}-unit one per digit; its long schedule is "
+        "beyond 2 CPU cores (the paper profile runs it)",
     ),
     reporting.Claim(
         "C13",
-        "maxout 1600, adversarial, early stop on FGSM validation error, retrain on 60k",
-        "protocol",
+        f"{c14_setting}: early stop on FGSM validation error, retrain on all {len(splits.x_train) + len(splits.x_val):,}",
+        f"runs (of {len(protocol)}) in which retraining lowers the test error",
         paper=None,
-        ours=None,
-        note="see C12",
+        ours=lowered,
+        unit="",
+        verdict="reproduced" if c13_ok else "not reproduced",
+        note=f"test error {long_run['stage1_clean']:.2f} -> {long_run['retrained_clean']:.2f} % "
+        f"(long seed), mean {summary['stage1_clean']['mean']:.2f} -> "
+        f"{summary['retrained_clean']['mean']:.2f} % ({short}-epoch seeds; stage-1 range "
+        f"{seed_range:.2f} points); rule: lower after retraining in every run",
     ),
     reporting.Claim(
         "C14",
-        "maxout 1600, adversarial, 5 seeds",
-        "mean test error",
+        f"{c14_setting}, protocol of C13",
+        "test error, long seed" if c14_reduced else "mean test error",
         paper=0.782,
-        ours=None,
-        note="see C12",
+        ours=c14_ours,
+        tolerance=0.2,
+        verdict=c14_verdict,
+        note=f"{short}-epoch seeds: mean {summary['retrained_clean']['mean']:.2f} % "
+        f"({summary['retrained_clean']['min']:.2f}-{summary['retrained_clean']['max']:.2f}); "
+        f"FGSM {long_run['retrained_fgsm']:.1f} % (long seed)"
+        + (
+            "; rule: one 240-unit seed within 0.2 points is at most partly reproduced"
+            if c14_reduced
+            else ""
+        ),
     ),
     reporting.Claim(
         "C15a",
@@ -974,6 +1183,7 @@ extra = {
     "noise_controls": noise,
     "variants": var_results,
     "costs": costs,
+    "protocol": protocol,
 }
 reporting.save_results("06_adversarial_training", claims, extra=extra)
 reporting.show_claims(claims)

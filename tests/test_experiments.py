@@ -529,3 +529,48 @@ def test_the_large_network_is_retrained_on_all_the_data_for_the_kept_epochs(cach
     again = experiments.maxout_retrained(tiny, seed=1)
     for a, b in zip(net.get_weights(), again.get_weights(), strict=True):
         np.testing.assert_array_equal(a, b)
+
+
+@needs_mnist
+def test_the_retraining_protocol_takes_a_stage1_budget(cache_dir, monkeypatch):
+    """C13 on the short schedule: ``epochs`` is stage 1's budget, ``None`` its long schedule."""
+    tiny = profiles.get_profile("paper").replace(
+        mnist_train=300,
+        mnist_val=100,
+        mnist_test=100,
+        maxout_units_large=8,
+        epochs_adversarial=3,
+        patience=5,
+    )
+    net = experiments.maxout_retrained(tiny, seed=2, epochs=2)
+    first = experiments.maxout(tiny, 2, units=8, adversarial=True, epochs=2)
+    assert net.advkeras_stage1 == experiments.kept_epoch(first, tiny, fgsm=True)
+    assert net.advkeras_stage1["epochs"] == 2  # the budget, not epochs_adversarial
+    assert len(net.advkeras_history["loss"]) == net.advkeras_stage1["kept"]
+    # recipe_spec gives stage 2's spec (it loads stage 1 to read k, and trains nothing).
+    spec = experiments.recipe_spec("maxout_retrained", tiny, seed=2, epochs=2)
+    assert spec["name"] == "maxout8-fgsm-all" and spec["data"]["train_and_val"] is True
+    assert spec["fit"]["epochs"] == net.advkeras_stage1["kept"]
+    assert cache.cache_path(spec).is_file()
+    # epochs=None is the long schedule: the same keys as epochs=epochs_adversarial, so a
+    # second protocol run on it trains once and then loads both stages.
+    fits: list[int] = []
+    real_fit = fitting.fit_classifier
+
+    @functools.wraps(real_fit)
+    def counting_fit(*args: Any, **kwargs: Any) -> Any:
+        fits.append(kwargs["epochs"])
+        return real_fit(*args, **kwargs)
+
+    monkeypatch.setattr(fitting, "fit_classifier", counting_fit)
+    long_default = experiments.maxout_retrained(tiny, seed=2)
+    trained = len(fits)
+    long_explicit = experiments.maxout_retrained(tiny, seed=2, epochs=3)
+    assert len(fits) == trained and fits[:1] == [3]
+    assert _weights_equal(long_default, long_explicit)
+    # A stage 1 that is not in the cache is refused by recipe_spec, never trained.
+    with pytest.raises(ValueError, match="maxout8-fgsm.*not there"):
+        experiments.recipe_spec("maxout_retrained", tiny, seed=7, epochs=2)
+    assert len(fits) == trained
+    with pytest.raises(ValueError, match="`epochs`"):
+        experiments.maxout_retrained(tiny, seed=2, epochs=0)

@@ -254,6 +254,28 @@ def summary_line(name: str, history: dict[str, list[float]], seconds: float) -> 
 
 #: Set by :func:`recipe_spec`: recipes then stop at their spec instead of loading or training.
 _SPEC_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("spec_only", default=False)
+#: Set while :func:`recipe_spec` loads a stage 1 network: it may be loaded, never trained.
+_LOAD_ONLY: contextvars.ContextVar[bool] = contextvars.ContextVar("load_only", default=False)
+
+
+@contextlib.contextmanager
+def _stage1_loaded() -> Iterator[None]:
+    """Under :func:`recipe_spec`, let a recipe's first stage load (not train) its network.
+
+    Outside :func:`recipe_spec` it does nothing. Inside, the first stage's
+    spec is not the one wanted: the network is loaded from the cache (or the
+    shipped networks) for what it tells the second stage (its kept epoch),
+    and a network that would have to be trained is refused with a ``ValueError``.
+    """
+    if not _SPEC_ONLY.get():
+        yield
+        return
+    spec_token, load_token = _SPEC_ONLY.set(False), _LOAD_ONLY.set(True)
+    try:
+        yield
+    finally:
+        _LOAD_ONLY.reset(load_token)
+        _SPEC_ONLY.reset(spec_token)
 
 
 class _Spec(Exception):  # noqa: N818 (a carrier, not an error)
@@ -263,17 +285,21 @@ class _Spec(Exception):  # noqa: N818 (a carrier, not an error)
 
 
 def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any) -> dict[str, Any]:
-    """The cache spec of a recipe's network, without loading or training anything.
+    """The cache spec of a recipe's network, without training anything.
 
     What :func:`advkeras.book.cache.cache_key` hashes: the shipped networks'
     manifest records it, and ``tests/test_networks.py`` checks it against
     this function, so a change of the code that would train another network
-    is noticed.
+    is noticed. Nothing is loaded either, except by ``"maxout_retrained"``,
+    whose second stage trains for the epoch its first stage kept: that
+    first network is loaded (a ``ValueError`` if it is neither in the cache
+    nor shipped).
 
     Args:
         recipe: the name of a recipe of this module that returns one network
             (``"maxout"``, ``"softmax_regression"``, ``"logistic_3v7"``,
-            ``"rbf"``, ``"deep_rbf"``, ``"conv_maxout_cifar10"``).
+            ``"rbf"``, ``"deep_rbf"``, ``"conv_maxout_cifar10"``,
+            ``"maxout_retrained"``, ...).
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
         **kwargs: the recipe's other arguments.
 
@@ -293,6 +319,7 @@ def recipe_spec(recipe: str, profile: Profile | str | None = None, **kwargs: Any
         "maxout_adversary",
         "fast_fgsm",
         "non_robust_relabelled",
+        "maxout_retrained",
     )
     recipe = check_choice(recipe, recipes, "recipe")
     token = _SPEC_ONLY.set(True)
@@ -345,6 +372,12 @@ def _train(
         raise _Spec(spec)
 
     def build_and_train() -> keras.Model:
+        if _LOAD_ONLY.get():
+            raise ValueError(
+                f"recipe_spec needs {name} (the first stage of the recipe) in the model "
+                "cache or the shipped networks, to read its kept epoch; it is not there: "
+                "run the recipe itself once to train it"
+            )
         x, y, validation = data()
         if prepare is not None:
             prepare(model, x, y)
@@ -367,7 +400,9 @@ def _train(
         print(summary_line(name, history, time.perf_counter() - started))
         return trained
 
-    return cached_model(spec, build_and_train, install=networks.install)
+    return cached_model(
+        spec, build_and_train, verbose=not _LOAD_ONLY.get(), install=networks.install
+    )
 
 
 # --------------------------------------------------------------------------- data and profile
@@ -682,6 +717,7 @@ def maxout_retrained(
     adversarial: bool = True,
     eps: float = MNIST_EPS,
     alpha: float = PAPER_ALPHA,
+    epochs: int | None = None,
 ) -> keras.Model:
     """§6's protocol for the large network (C13): early stopping on the split, then all the data.
 
@@ -705,19 +741,33 @@ def maxout_retrained(
             (the paper's 1600).
         adversarial: FGSM training on J̃ (the paper's C13/C14) or clean.
         eps, alpha: as in :func:`maxout`.
+        epochs: stage 1's epoch budget, as in :func:`maxout`; ``None``: its
+            long schedule (``profile.epochs_adversarial``, or
+            ``profile.epochs_maxout`` for ``adversarial=False``). A shorter
+            budget (e.g. ``profile.epochs_variant``) gives the protocol on the
+            short schedule: stage 1 keeps the best of at most ``epochs``
+            epochs and stage 2 trains that many. Stage 2 depends on stage 1
+            only through k, so two budgets that keep the same k share stage 2.
 
     Returns:
         The stage-2 network with ``advkeras_history`` (training metrics only)
         and ``advkeras_stage1``: the :func:`kept_epoch` record of stage 1.
 
+    Under :func:`recipe_spec` stage 1 is loaded (from the cache or the
+    shipped networks), never trained, to learn k; the spec returned is stage 2's.
+
     Example:
 
     >>> net = maxout_retrained("paper", seed=0)  # doctest: +SKIP
+    >>> seed1 = maxout_retrained("book", seed=1, epochs=10)  # doctest: +SKIP
     """
     p, seed = _profile(profile), _seed(seed)
     units = p.maxout_units_large if units is None else check_positive_int(units, "units")
     adversarial = _bool(adversarial, "adversarial")
-    first = maxout(p, seed, units=units, adversarial=adversarial, eps=eps, alpha=alpha)
+    with _stage1_loaded():
+        first = maxout(
+            p, seed, units=units, adversarial=adversarial, eps=eps, alpha=alpha, epochs=epochs
+        )
     stage1 = kept_epoch(first, p, fgsm=adversarial)
     tag = "fgsm" if adversarial else "clean"
     name = f"maxout{units}" + ("" if tag == "clean" else f"-{tag}") + "-all"
