@@ -53,7 +53,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "01b1179b154d62aefad73113542a09c460a3c8a4"
+ADVKERAS_REV = "ca24773118d2576985b1131f3804e425c7c430d3"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
