@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "ca24773118d2576985b1131f3804e425c7c430d3"
+ADVKERAS_REV = "6e7f01eaacf727aa52f3f5d8ff38c608c2304b08"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
