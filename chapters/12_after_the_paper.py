@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "01b1179b154d62aefad73113542a09c460a3c8a4"
+ADVKERAS_REV = "1c6ca3c1030842ebd4c008da74c0d58495d0f795"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
