@@ -180,7 +180,7 @@ rows = [
 for (beta, train), r in readings.items():
     o, mark = r["ours"], " **(closest)**" if (beta, train) == ranked[0] else ""
     rows.append(
-        f"| {BETAS[beta]} | {'trained' if train else 'class means, untrained'} | "
+        f"| {BETAS[beta]} | {'class means, then trained' if train else 'class means, untrained'} | "
         f"{100 * r['clean'].error:.2f} % | {o['FGSM error']:.1f} % | "
         f"{o['confidence on mistakes']:.2f} % | {o['confidence on clean']:.1f} % | "
         f"{r['miss']:.1f}{mark} |"
