@@ -120,7 +120,7 @@ def largest_miss(
     ``max_k |ours[k] − paper[k]| / tolerance[k]`` over the keys of ``paper``: at
     most 1 exactly when every number is within its tolerance (the book's
     "reproduced"), and the one that misses most says by how much otherwise.
-    Chapter 7 ranks readings of the RBF network by it.
+    Chapter 7 gives it for each reading of the RBF network.
 
     Args:
         ours: measured numbers, with every key of ``paper``.

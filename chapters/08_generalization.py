@@ -54,7 +54,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "6e7f01eaacf727aa52f3f5d8ff38c608c2304b08"
+ADVKERAS_REV = "386ac20da6692485a4f803278c4f05fee5b05f76"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -498,9 +498,8 @@ for cid, _, r in agreement_rows:
 # the other two do, they agree on {glue:text}`ch8_C26_maxout_wrong:.1f` %. The paper's
 # qualitative point, that the RBF network follows maxout's choice of wrong class less often
 # than softmax regression does, {glue:text}`ch8_rbf_less`. The rates that involve the RBF
-# network measure our RBF network, the closest of chapter 7's readings of the paper's (one β
-# per class and pixel, class means, untrained), which is still not the paper's: on its own
-# FGSM examples it errs far more often than the paper's (C22 in {doc}`07_model_capacity`).
+# network measure our RBF network, which is not the paper's: on its own FGSM examples it errs
+# far more often than the paper's (C22 in {doc}`07_model_capacity`).
 
 # %% [markdown]
 # ## Paper vs this book

@@ -53,7 +53,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "6e7f01eaacf727aa52f3f5d8ff38c608c2304b08"
+ADVKERAS_REV = "386ac20da6692485a4f803278c4f05fee5b05f76"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:

@@ -122,7 +122,7 @@ def test_softmax_regression_and_rbf_output_kinds(cache_dir):
     softmax = experiments.softmax_regression(TINY)
     assert softmax.name == "shallow_softmax" and softmax.output_shape == (None, 10)
     assert losses.infer_output_kind(softmax) == "probabilities"
-    rbf = experiments.rbf(TINY)
+    rbf = experiments.rbf(TINY, train=False)
     assert losses.infer_output_kind(rbf) == "independent"
     assert rbf.advkeras_history == {"loss": []}
     s = experiments.mnist(TINY)
@@ -135,8 +135,11 @@ def test_softmax_regression_and_rbf_output_kinds(cache_dir):
     p_train = rbf.predict(s.x_train, verbose=0)[np.arange(len(s.y_train)), s.y_train]
     for k in range(10):
         assert np.median(p_train[s.y_train == k]) == pytest.approx(0.5, abs=0.02)
-    # trained: the centres start at the class means and move only a little in one epoch
-    trained = experiments.rbf(TINY, train=True)
+    # trained (the default): the centres start at the class means and move only a little in
+    # one epoch
+    trained = experiments.rbf(TINY)
+    assert losses.infer_output_kind(trained) == "independent"
+    assert len(trained.advkeras_history["loss"]) == TINY.epochs_rbf
     moved = np.abs(trained.get_layer("rbf").centers.numpy() - means).max()
     assert 0 < moved < 0.2
     # nearest-centre-like classification: far better than chance
@@ -203,8 +206,8 @@ def test_other_recipes_have_distinct_keys_and_seeds(recorded):
     experiments.logistic_3v7(TINY, adversarial=True)
     experiments.logistic_3v7(TINY, adversarial=True, eps=0.1)
     experiments.logistic_3v7(TINY, l1=0.001)
-    experiments.rbf(TINY, train=True)
-    experiments.rbf(TINY.replace(epochs_rbf=3), train=True)
+    experiments.rbf(TINY)
+    experiments.rbf(TINY.replace(epochs_rbf=3))
     keys = {cache.cache_key(spec) for spec in recorded}
     assert len(keys) == len(recorded) == 8
     assert [spec["seed"] for spec in recorded[:2]] == [0, 1]
@@ -223,10 +226,11 @@ def test_rbf_readings_have_distinct_keys_and_untrained_ones_ignore_the_epochs(re
         (False, False),
         (False, True),
     ]
-    # the default is the untrained per-pixel network, whatever the profile's epochs
+    # the default is the trained per-pixel network; untrained ones ignore the profile's epochs
     experiments.rbf(TINY)
-    experiments.rbf(TINY.replace(epochs_rbf=3))
-    assert cache.cache_key(recorded[-1]) == cache.cache_key(recorded[-2]) == keys[4]
+    assert cache.cache_key(recorded[-1]) == keys[5]
+    experiments.rbf(TINY.replace(epochs_rbf=3), train=False)
+    assert cache.cache_key(recorded[-1]) == keys[4]
     with pytest.raises(ValueError, match="beta"):
         experiments.rbf(TINY, beta="diagonal")
     with pytest.raises(ValueError, match="train"):
@@ -368,10 +372,10 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
 @pytest.mark.parametrize("recipe", ["maxout", "rbf"])
 def test_recipes_train_exactly_as_the_original_procedure(cache_dir, recipe):
     """The old recipe: load the data, seed, build, fit (maxout: fit's default paper_sgd and
-    MomentumSchedule; rbf: one β per class and pixel, centres set before fit, Adam; now
-    ``rbf(train=True)``). The cached recipe must give the same weights."""
+    MomentumSchedule; rbf: one β per class and pixel, centres set before fit, Adam, the
+    default ``rbf``). The cached recipe must give the same weights."""
     s = experiments.mnist(TINY)
-    model = experiments.maxout(TINY) if recipe == "maxout" else experiments.rbf(TINY, train=True)
+    model = experiments.maxout(TINY) if recipe == "maxout" else experiments.rbf(TINY)
     keras.utils.set_random_seed(0)  # the original order: data, seed, build, fit
     if recipe == "maxout":
         ref = models.maxout_mlp(TINY.maxout_units, TINY.maxout_pieces, top="softmax", seed=0)
