@@ -41,9 +41,10 @@
 # > sufficient quadratic inhibition to resist adversarial perturbation obtained high training
 # > set error when trained with SGD.
 #
-# (Section 7 of {cite}`goodfellow2015explaining`, abridged.) This chapter trains the shallow
-# RBF network, measures claim C22 on it, draws the precision-recall trade-off of RBF units
-# against softmax regression, and makes a small attempt at a deep RBF network (C23).
+# (Section 7 of {cite}`goodfellow2015explaining`, abridged.) This chapter builds six readings
+# of the shallow RBF network, measures claim C22 on the book's default one, draws the
+# precision-recall trade-off of RBF units against softmax regression, and makes a small
+# attempt at a deep RBF network (C23).
 
 # %%
 # Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
@@ -54,7 +55,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "6bb047cd9051e9ed6d15951ad28d9ff8336c5fa4"
+ADVKERAS_REV = "cc76841d4505b4808b9178f9ddd7b498b90f0abd"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -125,16 +126,21 @@ keras.utils.set_random_seed(0)
 # shrinks $\beta$ towards zero, where every unit says 1). The second trains $\mu$ and $\beta$
 # with Adam for the profile's epochs on the sum of the ten units' binary cross-entropies (each
 # unit says whether its class is present, and is pushed down on the other classes' digits).
-# `experiments.rbf(profile, beta=..., train=...)` builds each of the six.
+# `experiments.rbf(profile, beta=..., train=...)` builds each of the six. Its default,
+# `experiments.rbf(profile)`, is the trained per-pixel network: the network this book measured
+# before the other readings were built, and the one chapters 8 and 11 use. The other five are
+# options, and nothing below changes the default.
 #
-# Which one is the paper's? We measure the three numbers of C22 on each (the FGSM
+# Is one of them the paper's? We measure the three numbers of C22 on each (the FGSM
 # error at $\epsilon = 0.25$, clipped to $[0, 1]$ and following the summed binary
 # cross-entropy, the cost that matches the independent outputs; the confidence on the FGSM
-# mistakes; the confidence on clean test digits) and rank the readings, by a rule fixed here,
-# by their *largest miss*: the largest of the three distances to the paper's numbers, each in
-# units of its tolerance in the closing table (2, 1 and 2 percentage points,
-# `model_capacity.largest_miss`). A largest miss of at most 1 means all three numbers are
-# within tolerance, the paper's regime reached.
+# mistakes; the confidence on clean test digits) and give each reading's *largest miss*: the
+# largest of the three distances to the paper's numbers, each in units of its tolerance in
+# the closing table (2, 1 and 2 percentage points, `model_capacity.largest_miss`). A largest
+# miss of at most 1 would mean that all three numbers are within tolerance, the paper's regime
+# reached. Each trained reading is one training run, and a run's numbers depend on the
+# minibatch order too. To see by how much, the default network is trained a second time with
+# another seed (`experiments.rbf(profile, seed=1)`, a different minibatch order).
 
 # %%
 splits = experiments.mnist(profile)
@@ -147,83 +153,139 @@ BETAS = {
     "class": "one β per class",
     "dimension": "one β per class and pixel",
 }
-readings = {}
-for beta in experiments.RBF_BETAS:
-    for train in (False, True):
-        model = experiments.rbf(profile, beta=beta, train=train)
-        clean = evaluation.evaluate(model, x_test, y_test)
-        adv = evaluation.evaluate(model, attacks.fgsm(model, x_test, y_test, eps=eps), y_test)
-        ours = dict(
-            zip(
-                PAPER,
-                [100 * adv.error, 100 * adv.confidence_on_mistakes, 100 * clean.confidence_clean],
-                strict=True,
-            )
+
+
+def measure(model: keras.Model) -> dict:
+    """C22's three numbers (FGSM on the summed binary cross-entropy, clipped), the clean and
+    training errors, and the largest miss from the paper's numbers in tolerances."""
+    clean = evaluation.evaluate(model, x_test, y_test)
+    adv = evaluation.evaluate(model, attacks.fgsm(model, x_test, y_test, eps=eps), y_test)
+    ours = dict(
+        zip(
+            PAPER,
+            [100 * adv.error, 100 * adv.confidence_on_mistakes, 100 * clean.confidence_clean],
+            strict=True,
         )
-        train_error = evaluation.error_rate(model, splits.x_train, splits.y_train)
-        readings[beta, train] = dict(
-            model=model,
-            clean=clean,
-            adv=adv,
-            ours=ours,
-            train_error=train_error,
-            miss=model_capacity.largest_miss(ours, PAPER, TOLERANCE),
-        )
+    )
+    return dict(
+        model=model,
+        clean=clean,
+        adv=adv,
+        ours=ours,
+        train_error=evaluation.error_rate(model, splits.x_train, splits.y_train),
+        miss=model_capacity.largest_miss(ours, PAPER, TOLERANCE),
+    )
+
+
+readings = {
+    (beta, train): measure(experiments.rbf(profile, beta=beta, train=train))
+    for beta in experiments.RBF_BETAS
+    for train in (False, True)
+}
+# the default network (seed 0, one of the six) and a second training of it with seed 1
+seeds = {0: readings["dimension", True], 1: measure(experiments.rbf(profile, seed=1))}
 
 # %%
-ranked = sorted(readings, key=lambda k: readings[k]["miss"])
 rows = [
     "| β | μ and β | clean error | FGSM error | confidence on FGSM mistakes "
     "| confidence on clean | largest miss (tolerances) |",
     "|---|---|---:|---:|---:|---:|---:|",
 ]
 for (beta, train), r in readings.items():
-    o, mark = r["ours"], " **(closest)**" if (beta, train) == ranked[0] else ""
+    o = r["ours"]
+    training = "class means, then trained" if train else "class means, untrained"
+    if (beta, train) == ("dimension", True):
+        training += " (the default, seed 0)"
     rows.append(
-        f"| {BETAS[beta]} | {'class means, then trained' if train else 'class means, untrained'} | "
+        f"| {BETAS[beta]} | {training} | "
         f"{100 * r['clean'].error:.2f} % | {o['FGSM error']:.1f} % | "
         f"{o['confidence on mistakes']:.2f} % | {o['confidence on clean']:.1f} % | "
-        f"{r['miss']:.1f}{mark} |"
+        f"{r['miss']:.1f} |"
     )
 rows.append("| paper | | — | 55.4 % | 1.2 % | 60.6 % | |")
 display(Markdown("\n".join(rows)))
 describe = {k: f"{BETAS[k[0]]}, {'trained' if k[1] else 'untrained'}" for k in readings}
-glue("ch7_closest", describe[ranked[0]], display=False)
-glue("ch7_closest_miss", readings[ranked[0]]["miss"], display=False)
-glue("ch7_second", describe[ranked[1]], display=False)
-glue("ch7_second_miss", readings[ranked[1]]["miss"], display=False)
+misses = sorted(r["miss"] for r in readings.values())
+n_within = sum(m <= 1 for m in misses)
 glue(
-    "ch7_reached",
-    "reaches" if readings[ranked[0]]["miss"] <= 1 else "does not reach",
+    "ch7_within",
+    {0: "No reading comes", 1: "One reading comes"}.get(n_within, f"{n_within} readings come"),
     display=False,
 )
-glue("ch7_default_is", "is" if ranked[0] == ("dimension", False) else "is not", display=False)
+glue("ch7_min_miss", misses[0], display=False)
+glue("ch7_next_miss", misses[1], display=False)
+glue("ch7_max_miss", misses[-1], display=False)
 for (beta, train), r in readings.items():
-    glue(f"ch7_miss_{beta}_{int(train)}", r["miss"], display=False)
     glue(f"ch7_adv_{beta}_{int(train)}", r["ours"]["FGSM error"], display=False)
     glue(f"ch7_mis_{beta}_{int(train)}", r["ours"]["confidence on mistakes"], display=False)
     glue(f"ch7_cl_{beta}_{int(train)}", r["ours"]["confidence on clean"], display=False)
 
+# the default network's two seeds: the difference between them (the spread of two values)
+SEED_ROWS = {
+    "clean": ("clean error", lambda r: 100 * r["clean"].error, ".2f"),
+    "adv": ("FGSM error", lambda r: r["ours"]["FGSM error"], ".1f"),
+    "mis": ("confidence on FGSM mistakes", lambda r: r["ours"]["confidence on mistakes"], ".2f"),
+    "cl": ("confidence on clean", lambda r: r["ours"]["confidence on clean"], ".1f"),
+    "miss": ("largest miss (tolerances)", lambda r: r["miss"], ".1f"),
+}
+rows = [
+    "| default network (one β per class and pixel, trained) | seed 0 | seed 1 "
+    "| spread (points; tolerances for the largest miss) |",
+    "|---|---:|---:|---:|",
+]
+spread = {}
+for key, (name, value, fmt) in SEED_ROWS.items():
+    v0, v1 = value(seeds[0]), value(seeds[1])
+    spread[key] = abs(v1 - v0)
+    unit = "" if key == "miss" else " %"
+    rows.append(f"| {name} | {v0:{fmt}}{unit} | {v1:{fmt}}{unit} | {spread[key]:{fmt}} |")
+    glue(f"ch7_s1_{key}", v1, display=False)
+    glue(f"ch7_spread_{key}", spread[key], display=False)
+display(Markdown("\n".join(rows)))
+gap_adv = abs(
+    readings["dimension", False]["ours"]["FGSM error"]
+    - readings["dimension", True]["ours"]["FGSM error"]
+)
+gap_miss = misses[1] - misses[0]
+glue("ch7_gap_adv", gap_adv, display=False)
+glue("ch7_gap_miss", gap_miss, display=False)
+glue("ch7_gap_adv_vs", "less than" if gap_adv < spread["adv"] else "more than", display=False)
+glue("ch7_gap_miss_vs", "less than" if gap_miss < spread["miss"] else "more than", display=False)
+
 # %% [markdown]
-# The closest reading is the network with {glue:text}`ch7_closest`, whose largest miss is
-# {glue:text}`ch7_closest_miss:.1f` tolerances; the next is the one with
-# {glue:text}`ch7_second` ({glue:text}`ch7_second_miss:.1f`). The closest
-# {glue:text}`ch7_reached` the paper's regime (a largest miss of at most 1).
-# One β for all classes, untrained, errs on {glue:text}`ch7_adv_shared_0:.1f` % of the FGSM
-# digits (the paper: 55.4 %) and is {glue:text}`ch7_mis_shared_0:.1f` %
-# confident on its mistakes (the paper: 1.2 %). One β per class and pixel, trained (the
-# network of earlier versions of this book), errs on {glue:text}`ch7_adv_dimension_1:.1f` %
-# at {glue:text}`ch7_mis_dimension_1:.2f` % confidence on its mistakes and
-# {glue:text}`ch7_cl_dimension_1:.1f` % on clean digits; untrained, on
-# {glue:text}`ch7_adv_dimension_0:.1f` % at {glue:text}`ch7_mis_dimension_0:.2f` % and
-# {glue:text}`ch7_cl_dimension_0:.1f` %. The rest of the chapter uses the
-# untrained per-pixel network, the default of `experiments.rbf`, which
-# {glue:text}`ch7_default_is` the closest by this rule.
+# {glue:text}`ch7_within` within the tolerances of all three numbers of C22: the largest
+# misses run from {glue:text}`ch7_min_miss:.1f` to {glue:text}`ch7_max_miss:.1f` tolerances,
+# so even the smallest is still {glue:text}`ch7_min_miss:.1f` tolerances off (the next
+# smallest: {glue:text}`ch7_next_miss:.1f`). One β for all classes, untrained, errs on
+# {glue:text}`ch7_adv_shared_0:.1f` % of the FGSM digits (the paper: 55.4 %) but is
+# {glue:text}`ch7_mis_shared_0:.1f` % confident on its mistakes (the paper: 1.2 %). The
+# default network, one β per class and pixel, trained, errs on
+# {glue:text}`ch7_adv_dimension_1:.1f` % at {glue:text}`ch7_mis_dimension_1:.2f` % confidence
+# on its mistakes and {glue:text}`ch7_cl_dimension_1:.1f` % on clean digits; untrained, the
+# per-pixel network errs on {glue:text}`ch7_adv_dimension_0:.1f` % at
+# {glue:text}`ch7_mis_dimension_0:.2f` % and {glue:text}`ch7_cl_dimension_0:.1f` %.
+#
+# Trained a second time with seed 1, the default network errs on
+# {glue:text}`ch7_s1_adv:.1f` % of the FGSM digits at {glue:text}`ch7_s1_mis:.2f` % confidence
+# on its mistakes and {glue:text}`ch7_s1_cl:.1f` % on clean digits (second table). The two
+# seeds lie {glue:text}`ch7_spread_adv:.1f` points apart in FGSM error,
+# {glue:text}`ch7_spread_mis:.2f` in confidence on mistakes, {glue:text}`ch7_spread_cl:.1f` in
+# confidence on clean digits and {glue:text}`ch7_spread_miss:.1f` tolerances in largest miss.
+# Two seeds give one difference, a rough measure of the spread, not a bound. Beside it, the
+# two per-pixel readings' FGSM errors differ by {glue:text}`ch7_gap_adv:.1f` points,
+# {glue:text}`ch7_gap_adv_vs` the seeds' {glue:text}`ch7_spread_adv:.1f`, and the two
+# smallest largest misses by {glue:text}`ch7_gap_miss:.1f` tolerances,
+# {glue:text}`ch7_gap_miss_vs` the seeds' {glue:text}`ch7_spread_miss:.1f`; the other readings
+# have one training run each, and no spread of their own. Every reading misses the paper's
+# numbers by at least {glue:text}`ch7_min_miss:.1f` tolerances, so the table singles out none
+# of them as the paper's network, and the book keeps the default it had before the
+# comparison. C22 below and the precision-recall curves measure the default network (seed 0).
 
 # %%
-chosen = readings["dimension", False]
-rbf, rbf_clean, rbf_train_error = chosen["model"], chosen["clean"], chosen["train_error"]
+default = readings["dimension", True]
+rbf, rbf_clean, rbf_train_error = default["model"], default["clean"], default["train_error"]
 softmax = experiments.softmax_regression(profile)
+glue("ch7_rbf_epochs", len(rbf.advkeras_history["loss"]), display=False)
 glue("ch7_rbf_clean", 100 * rbf_clean.error, display=False)
 glue("ch7_rbf_train", 100 * rbf_train_error, display=False)
 glue("ch7_rbf_conf_clean", 100 * rbf_clean.confidence_clean, display=False)
@@ -233,28 +295,28 @@ print(
 print(f"     mean confidence on clean test digits {100 * rbf_clean.confidence_clean:.1f} %")
 
 # %% [markdown]
-# This network misclassifies {glue:text}`ch7_rbf_clean:.2f` % of the test digits
-# ({glue:text}`ch7_rbf_train:.2f` % of the training digits). The paper gives no clean error
-# for its RBF network; its average confidence on clean test digits was 60.6 %, ours is
-# {glue:text}`ch7_rbf_conf_clean:.1f` % (near one half by construction: the median training
-# digit starts at $p_y = 0.5$, and this network is not trained further).
+# After {glue:text}`ch7_rbf_epochs` epochs the default RBF network misclassifies
+# {glue:text}`ch7_rbf_clean:.2f` % of the test digits ({glue:text}`ch7_rbf_train:.2f` % of
+# the training digits; seed 1: {glue:text}`ch7_s1_clean:.2f` % of the test digits). The paper
+# gives no clean error for its RBF network; its average confidence on clean test digits was
+# 60.6 %, ours is {glue:text}`ch7_rbf_conf_clean:.1f` %.
 #
 # ## C22: the RBF network under the fast gradient sign method
 #
-# As in the comparison above, FGSM with $\epsilon = 0.25$ follows the sign of the gradient of
-# the summed binary cross-entropy, and the result is clipped to $[0, 1]$. The paper does not
-# say which cost its attack differentiated; the summed one also pushes the wrong classes'
-# units up. We therefore also attack with $-\log p_y$ alone
-# (`model_capacity.true_class_nll_loss`, the cost whose minimum this untrained network is),
-# which only drives the input away from the true class's centre, and without clipping.
+# FGSM with $\epsilon = 0.25$ follows the sign of the gradient of the training cost, here the
+# summed binary cross-entropy, and the result is clipped to $[0, 1]$ (the attack of the
+# comparison above). The paper does not say which cost its attack differentiated; the summed
+# one also pushes the wrong classes' units up. We therefore also attack with $-\log p_y$ alone
+# (`model_capacity.true_class_nll_loss`), which only drives the input away from the true
+# class's centre, and without clipping.
 
 # %%
 attacks_rbf = {
-    "summed BCE, clipped": attacks.fgsm(rbf, x_test, y_test, eps=eps),
+    "training cost, clipped": attacks.fgsm(rbf, x_test, y_test, eps=eps),
     "-log p_y, clipped": attacks.fgsm(
         rbf, x_test, y_test, eps=eps, loss=model_capacity.true_class_nll_loss
     ),
-    "summed BCE, unclipped": attacks.fgsm(rbf, x_test, y_test, eps=eps, clip=None),
+    "training cost, unclipped": attacks.fgsm(rbf, x_test, y_test, eps=eps, clip=None),
 }
 reports = {name: evaluation.evaluate(rbf, xa, y_test) for name, xa in attacks_rbf.items()}
 rows = ["| FGSM, eps = .25 | error | confidence on mistakes |", "|---|---:|---:|"]
@@ -264,13 +326,13 @@ rows += [
 ]
 rows.append("| paper | 55.4 % | 1.2 % |")
 display(Markdown("\n".join(rows)))
-main = reports["summed BCE, clipped"]
+main = reports["training cost, clipped"]
 nll = reports["-log p_y, clipped"]
 glue("ch7_fgsm_error", 100 * main.error, display=False)
 glue("ch7_fgsm_conf", 100 * main.confidence_on_mistakes, display=False)
 glue("ch7_nll_error", 100 * nll.error, display=False)
 glue("ch7_nll_conf", 100 * nll.confidence_on_mistakes, display=False)
-glue("ch7_unclipped_error", 100 * reports["summed BCE, unclipped"].error, display=False)
+glue("ch7_unclipped_error", 100 * reports["training cost, unclipped"].error, display=False)
 softmax_adv = evaluation.evaluate(softmax, attacks.fgsm(softmax, x_test, y_test, eps=eps), y_test)
 glue("ch7_softmax_fgsm_conf", 100 * softmax_adv.confidence_on_mistakes, display=False)
 errors = [r.error for r in reports.values()]
@@ -282,7 +344,7 @@ glue(
 glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
 
 # %% [markdown]
-# With the summed binary cross-entropy, FGSM fools the RBF network on {glue:text}`ch7_fgsm_error:.1f` % of
+# With the training cost, FGSM fools the RBF network on {glue:text}`ch7_fgsm_error:.1f` % of
 # the test digits (the paper: 55.4 %), and on its mistakes it is
 # {glue:text}`ch7_fgsm_conf:.2f` % confident on average (the paper: 1.2 %). With $-\log p_y$
 # alone the error is {glue:text}`ch7_nll_error:.1f` % at {glue:text}`ch7_nll_conf:.2f` %
@@ -308,13 +370,13 @@ glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
 # $10^{-4}$), on the clean test digits
 # and on each model's own FGSM examples.
 
-# %% mystnb={"figure": {"caption": "Precision against recall when a model answers only at a confidence of at least $t$, for the RBF network (blue) and softmax regression (orange), on clean test digits (left) and on each model's own FGSM examples (right); $t$ runs from zero at the right end of each curve to one at the left end. On the FGSM examples, at a threshold of one half, the RBF network answers {glue:text}`ch7_pr_RBF_FGSM_t05_coverage:.1f` % of the digits and softmax regression {glue:text}`ch7_pr_softmax_FGSM_t05_coverage:.1f` %, with a precision of {glue:text}`ch7_pr_softmax_FGSM_t05_precision:.1f` %.", "name": "fig-ch07-precision-recall"}, "image": {"alt": "Two line plots of precision in percent against recall in percent, sharing the precision axis. Left, clean test digits: softmax regression's curve stays near the top and reaches furthest right; the RBF network's starts near the top at the lowest recall and falls to a lower precision as it reaches right, ending short of softmax regression's. Right, FGSM test digits: the RBF network's curve runs from the top at the lowest recall down to a low precision at a recall of a few percent; softmax regression's points sit at the origin, zero recall and zero precision."}}
+# %% mystnb={"figure": {"caption": "Precision against recall when a model answers only at a confidence of at least $t$, for the RBF network (blue) and softmax regression (orange), on clean test digits (left) and on each model's own FGSM examples (right); $t$ runs from zero at the right end of each curve to one at the left end. On the FGSM examples, at a threshold of one half, the RBF network answers {glue:text}`ch7_pr_RBF_FGSM_t05_coverage:.1f` % of the digits and softmax regression {glue:text}`ch7_pr_softmax_FGSM_t05_coverage:.1f` %, with a precision of {glue:text}`ch7_pr_softmax_FGSM_t05_precision:.1f` %.", "name": "fig-ch07-precision-recall"}, "image": {"alt": "Two line plots of precision in percent against recall in percent, sharing the precision axis. Left, clean test digits: both curves stay near the top, softmax regression's reaching a little further right. Right, FGSM test digits: the RBF network's curve runs at low precision along the bottom and shoots up to the top only at the lowest recall; softmax regression's points sit at the origin, zero recall and zero precision."}}
 # t = 0 and 0.5, and 200 thresholds spaced evenly on a log scale from 1e-4 to 1 (the RBF
 # network's confidences on adversarial digits are tiny)
 thresholds = np.unique(np.concatenate([[0.0, 0.5], np.geomspace(1e-4, 1.0, 200)]))
 curves = {}
 for name, model in [("RBF", rbf), ("softmax regression", softmax)]:
-    x_adv = attacks_rbf["summed BCE, clipped"] if model is rbf else None
+    x_adv = attacks_rbf["training cost, clipped"] if model is rbf else None
     if x_adv is None:
         x_adv = attacks.fgsm(model, x_test, y_test, eps=eps)
     for data, xs in [("clean", x_test), ("FGSM", x_adv)]:
@@ -372,8 +434,9 @@ for key, value in pr_at.items():
 # $h_j(x) = \exp(-b_j\|x - c_j\|^2)$ whose centres start at 100 random training digits, and
 # ten output units of the same form on $h$ (`experiments.deep_rbf`, trained like the shallow
 # networks with `train=True`: Adam on the summed binary cross-entropy). We compare its
-# *training* error with the six shallow RBF networks' and with the naive maxout network's. The
-# paper gives no number, so the rule is fixed here, before the run: a model "resists" when
+# *training* error with the seven shallow RBF networks' (the six readings and the default's
+# second seed) and with the naive maxout network's. The paper gives no number, so the rule is
+# fixed here, before the run: a model "resists" when
 # its confidence on its FGSM mistakes is below 2 % (the paper's shallow RBF network: 1.2 %),
 # a training error is "high" above 5 %, and C23 holds when some model resists and every
 # model that resists has a high training error.
@@ -386,6 +449,7 @@ maxout_train = evaluation.error_rate(maxout, splits.x_train, splits.y_train)
 deep_clean = evaluation.evaluate(deep, x_test, y_test)
 deep_adv = evaluation.evaluate(deep, attacks.fgsm(deep, x_test, y_test, eps=eps), y_test)
 capacity = {f"shallow RBF, {describe[k]}": readings[k] for k in readings}
+capacity["shallow RBF, one β per class and pixel, trained, seed 1"] = seeds[1]
 capacity["deep RBF (100 hidden units), trained"] = dict(
     train_error=deep_train, clean=deep_clean, adv=deep_adv
 )
@@ -424,7 +488,7 @@ glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
 # The deep RBF network ends with {glue:text}`ch7_deep_train:.2f` % training error
 # ({glue:text}`ch7_deep_test:.2f` % on the test digits, {glue:text}`ch7_deep_fgsm:.1f` % FGSM
 # error at {glue:text}`ch7_deep_fgsm_conf:.1f` % confidence on its mistakes), the maxout
-# network with {glue:text}`ch7_maxout_train:.2f` %, the chosen shallow network with
+# network with {glue:text}`ch7_maxout_train:.2f` %, the default shallow network with
 # {glue:text}`ch7_rbf_train:.2f` %. Calling a model "resistant" when its confidence on its FGSM
 # mistakes is below 2 % (the paper's shallow RBF network: 1.2 %) and a training error "high"
 # above 5 %, the RBF networks that resist are {glue:text}`ch7_n_resisting` of
@@ -438,10 +502,10 @@ glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
 # ## Paper vs this book
 #
 # Tolerances: 2 percentage points for the FGSM error and the clean confidence, 1 point for
-# the confidence on mistakes (a 1.2 % number). C22 is measured on the closest reading of
-# the paper's network by the rule above (one β per class and pixel, untrained), with FGSM on
-# the summed binary cross-entropy, clipped; the other two attacks and the second-closest
-# reading are in the notes. The paper gives no number for C23; as
+# the confidence on mistakes (a 1.2 % number). C22 is measured on the default network (one β
+# per class and pixel, trained, seed 0), with FGSM on the training cost, clipped; the other
+# two attacks, the second seed and the readings' largest misses are in the notes. The paper
+# gives no number for C23; as
 # every claim without a number in this book, it is graded by the rule stated above, before
 # the measurement, and its note repeats the rule.
 
@@ -449,14 +513,15 @@ glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
 claims = [
     reporting.Claim(
         "C22-err",
-        "shallow RBF (diagonal beta, class means, untrained), MNIST test, FGSM eps=.25",
+        "shallow RBF (diagonal beta), MNIST test, FGSM eps=.25",
         "error",
         paper=55.4,
         ours=100 * main.error,
         note=f"-log p_y: {100 * nll.error:.1f} %; unclipped: "
-        f"{100 * reports['summed BCE, unclipped'].error:.1f} %; "
-        f"clean error {100 * rbf_clean.error:.2f} %; largest miss {chosen['miss']:.1f} tolerances, "
-        f"next {describe[ranked[1]]} {readings[ranked[1]]['miss']:.1f}",
+        f"{100 * reports['training cost, unclipped'].error:.1f} %; "
+        f"clean error {100 * rbf_clean.error:.2f} %; seed 1: "
+        f"{seeds[1]['ours']['FGSM error']:.1f} %; largest miss {default['miss']:.1f} tolerances "
+        f"(seed 1: {seeds[1]['miss']:.1f}), the six readings' {misses[0]:.1f} to {misses[-1]:.1f}",
     ),
     reporting.Claim(
         "C22-conf-mistakes",
@@ -465,7 +530,8 @@ claims = [
         paper=1.2,
         ours=100 * main.confidence_on_mistakes,
         tolerance=1.0,
-        note=f"softmax regression: {100 * softmax_adv.confidence_on_mistakes:.1f} %",
+        note=f"softmax regression: {100 * softmax_adv.confidence_on_mistakes:.1f} %; "
+        f"seed 1: {seeds[1]['ours']['confidence on mistakes']:.2f} %",
     ),
     reporting.Claim(
         "C22-conf-clean",
@@ -473,17 +539,19 @@ claims = [
         "mean confidence",
         paper=60.6,
         ours=100 * rbf_clean.confidence_clean,
-        note="untrained: the median training digit starts at p_y = 0.5; trained per-pixel "
-        f"network {readings['dimension', True]['ours']['confidence on clean']:.1f} %",
+        note=f"after {len(rbf.advkeras_history['loss'])} epochs; seed 1: "
+        f"{seeds[1]['ours']['confidence on clean']:.1f} %",
     ),
     reporting.Claim(
         "C23",
-        "deep RBF (100 hidden RBF units) and six shallow RBF, Adam",
+        "deep RBF (100 hidden RBF units) and seven shallow RBF, Adam",
         "training error",
         paper=None,
         ours=100 * deep_train,
         verdict="reproduced" if c23_ok else "not reproduced",
-        note=f"resisting: {'; '.join(resisting) or 'none'}; maxout {100 * maxout_train:.2f} %; "
+        note="resisting (training error): "
+        + ("; ".join(f"{m} {100 * capacity[m]['train_error']:.2f} %" for m in resisting) or "none")
+        + f"; maxout {100 * maxout_train:.2f} %; "
         f"deep RBF FGSM {100 * deep_adv.error:.1f} % at "
         f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence; trained with Adam; rule: "
         "some model resists (confidence on FGSM mistakes < 2 %) and every one that does has "
@@ -500,6 +568,12 @@ extra = {
             "largest_miss": r["miss"],
         }
         for k, r in readings.items()
+    },
+    "rbf_seed_1": {
+        "clean": seeds[1]["clean"].as_percent(),
+        "fgsm": seeds[1]["adv"].as_percent(),
+        "train_error": 100 * seeds[1]["train_error"],
+        "largest_miss": seeds[1]["miss"],
     },
     "fgsm": {name: r.as_percent() for name, r in reports.items()},
     "softmax_fgsm": softmax_adv.as_percent(),
