@@ -17,7 +17,7 @@ use them save to and load from ``.keras`` files.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, ClassVar
 
 import keras
 import numpy as np
@@ -589,6 +589,9 @@ class RBF(keras.layers.Layer):
             ``p_k(x) = exp(−Σ_i β_ki (x_i − μ_ki)²)`` (the paper's β as a diagonal matrix,
             one per class): ``log_beta`` has shape ``(units, in)``. Default False: one
             scalar β_k per unit.
+        shared_beta: if True, one scalar β for all units,
+            ``p_k(x) = exp(−β‖x − μ_k‖²)``: ``log_beta`` has shape ``(1,)``. Default
+            False. Cannot be combined with ``per_dimension``.
         **kwargs: base ``Layer`` arguments.
 
     Input shape: ``(N, in)``. Output shape: ``(N, units)``.
@@ -604,6 +607,9 @@ class RBF(keras.layers.Layer):
     """
 
     advkeras_output_kind = "independent"
+    #: Options added after models were cached: left out of ``get_config`` at these
+    #: defaults, so that the configs (and cache keys) of older models stay the same.
+    config_omits_defaults: ClassVar[dict[str, Any]] = {"shared_beta": False}
 
     def __init__(
         self,
@@ -614,11 +620,18 @@ class RBF(keras.layers.Layer):
         centers_regularizer: Any = None,
         train_beta: bool = True,
         per_dimension: bool = False,
+        shared_beta: bool = False,
         **kwargs: Any,
     ) -> None:
         units = check_positive_int(units, "units")
         if not isinstance(per_dimension, bool):
             raise invalid("per_dimension", "True or False", per_dimension)
+        if not isinstance(shared_beta, bool):
+            raise invalid("shared_beta", "True or False", shared_beta)
+        if shared_beta and per_dimension:
+            raise invalid(
+                "shared_beta", "False when per_dimension=True (one β or one per pixel)", shared_beta
+            )
         super().__init__(**kwargs)
         self.units = units
         if beta_initializer is None:
@@ -630,6 +643,7 @@ class RBF(keras.layers.Layer):
         self.centers_regularizer = regularizers.get(centers_regularizer)
         self.train_beta = bool(train_beta)
         self.per_dimension = per_dimension
+        self.shared_beta = shared_beta
         self.input_spec = keras.layers.InputSpec(ndim=2)
 
     def build(self, input_shape: tuple[int | None, ...]) -> None:
@@ -640,7 +654,10 @@ class RBF(keras.layers.Layer):
             initializer=self.centers_initializer,
             regularizer=self.centers_regularizer,
         )
-        beta_shape = (self.units, input_dim) if self.per_dimension else (self.units,)
+        if self.per_dimension:
+            beta_shape: tuple[int, ...] = (self.units, input_dim)
+        else:
+            beta_shape = (1,) if self.shared_beta else (self.units,)
         beta0 = np.asarray(
             ops.convert_to_numpy(self.beta_initializer(beta_shape, dtype="float32")),
             dtype=np.float64,
@@ -657,7 +674,7 @@ class RBF(keras.layers.Layer):
 
     @property
     def beta(self) -> Any:
-        """The precisions β = exp(log_beta), of shape ``(units,)``, or ``(units, in)`` per dimension."""
+        """The precisions β = exp(log_beta): shape ``(units,)``, ``(units, in)`` per dimension, ``(1,)`` shared."""
         return ops.exp(self.log_beta)
 
     def squared_distances(self, inputs: Any) -> Any:
@@ -668,7 +685,7 @@ class RBF(keras.layers.Layer):
         return ops.maximum(d2, 0.0)
 
     def weighted_distances(self, inputs: Any) -> Any:
-        """The exponent's argument: β_k‖x − μ_k‖², or Σ_i β_ki (x_i − μ_ki)², shape ``(N, units)``."""
+        """The exponent's argument: β_k‖x − μ_k‖² (β‖x − μ_k‖² shared), or Σ_i β_ki (x_i − μ_ki)², ``(N, units)``."""
         beta = ops.cast(self.beta, inputs.dtype)
         if not self.per_dimension:
             return beta * self.squared_distances(inputs)
@@ -700,7 +717,9 @@ class RBF(keras.layers.Layer):
                 median of ‖x − μ_k‖² over class ``k``'s examples; per dimension,
                 β_ki ∝ 1 / (v_ki + ``variance_floor``), with v_ki the variance of
                 input ``i`` in class ``k`` (a diagonal Gaussian's precisions), scaled
-                so that the median of Σ_i β_ki (x_i − μ_ki)² over class ``k`` is ln 2.
+                so that the median of Σ_i β_ki (x_i − μ_ki)² over class ``k`` is ln 2;
+                with ``shared_beta``, one β = ln 2 / the median of ‖x − μ_y‖² over all
+                examples (each to its own class's centre).
             variance_floor: > 0, added to every per-dimension variance (pixels that
                 never vary within a class would otherwise get an infinite precision).
 
@@ -730,9 +749,16 @@ class RBF(keras.layers.Layer):
             else:
                 shape = np.ones(self.units)
                 d2 = np.sum((x - centers[labels]) ** 2, axis=1)
-            medians = np.array([np.median(d2[labels == k]) for k in range(self.units)])
+            if self.shared_beta:
+                medians = np.array([np.median(d2)])
+            else:
+                medians = np.array([np.median(d2[labels == k]) for k in range(self.units)])
             scale = np.log(2.0) / np.maximum(medians, 1e-12)
-            beta = shape * (scale[:, None] if self.per_dimension else scale)
+            beta = (
+                scale
+                if self.shared_beta
+                else shape * (scale[:, None] if self.per_dimension else scale)
+            )
             self.log_beta.assign(np.log(beta).astype(self.log_beta.dtype))
         return self
 
@@ -745,4 +771,7 @@ class RBF(keras.layers.Layer):
             "train_beta": self.train_beta,
             "per_dimension": self.per_dimension,
         }
+        for option, default in self.config_omits_defaults.items():
+            if getattr(self, option) != default:
+                config[option] = getattr(self, option)
         return {**super().get_config(), **config}

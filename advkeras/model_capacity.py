@@ -25,6 +25,7 @@ Example:
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -33,7 +34,7 @@ import tensorflow as tf
 
 from advkeras._validation import invalid
 
-__all__ = ["PrecisionRecall", "precision_recall", "true_class_nll_loss"]
+__all__ = ["PrecisionRecall", "largest_miss", "precision_recall", "true_class_nll_loss"]
 
 
 @dataclass(frozen=True)
@@ -109,3 +110,41 @@ def true_class_nll_loss(y: tf.Tensor, probabilities: tf.Tensor) -> tf.Tensor:
     labels = tf.cast(tf.reshape(y, [-1]), tf.int32)
     p_true = tf.gather(probabilities, labels, axis=1, batch_dims=1)
     return -tf.math.log(tf.maximum(p_true, 1e-30))
+
+
+def largest_miss(
+    ours: Mapping[str, float], paper: Mapping[str, float], tolerance: Mapping[str, float]
+) -> float:
+    """How far a measurement is from the paper's: its largest miss in units of its tolerance.
+
+    ``max_k |ours[k] − paper[k]| / tolerance[k]`` over the keys of ``paper``: at
+    most 1 exactly when every number is within its tolerance (the book's
+    "reproduced"), and the one that misses most says by how much otherwise.
+    Chapter 7 gives it for each reading of the RBF network.
+
+    Args:
+        ours: measured numbers, with every key of ``paper``.
+        paper: the paper's numbers.
+        tolerance: a tolerance > 0 for every key of ``paper``.
+
+    Returns:
+        The largest miss, in tolerances.
+
+    Example:
+
+    >>> largest_miss({"err": 58.4, "conf": 1.0}, {"err": 55.4, "conf": 1.2}, {"err": 2, "conf": 1})
+    1.5
+    """
+    if not paper:
+        raise invalid("paper", "at least one number", dict(paper))
+    for name, given in (("ours", ours), ("tolerance", tolerance)):
+        missing = sorted(set(paper) - set(given))
+        if missing:
+            raise invalid(name, f"a value for every key of `paper` ({sorted(paper)})", missing)
+    misses = []
+    for key, value in paper.items():
+        tol = float(tolerance[key])
+        if not np.isfinite(tol) or tol <= 0:
+            raise invalid("tolerance", f"a finite value > 0 for {key!r}", tolerance[key])
+        misses.append(abs(float(ours[key]) - float(value)) / tol)
+    return float(max(misses))

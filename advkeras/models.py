@@ -351,6 +351,7 @@ def rbf_network(
     beta: float = DEFAULT_RBF_BETA,
     per_dimension: bool = False,
     name: str = "rbf_network",
+    shared_beta: bool = False,
 ) -> keras.Model:
     """The shallow RBF network of §7: one :class:`~advkeras.layers.RBF` unit per class.
 
@@ -368,6 +369,8 @@ def rbf_network(
         per_dimension: one precision per unit and input dimension (a diagonal β,
             ``p_k(x) = exp(−Σ_i β_ki (x_i − μ_ki)²)``) instead of one per unit.
         name: model name.
+        shared_beta: one precision β for all classes, ``p_k(x) = exp(−β‖x − μ_k‖²)``,
+            instead of one per unit (not with ``per_dimension``).
 
     Returns:
         An uncompiled ``keras.Model`` mapping ``(N, input_dim)`` to ``(N, classes)``.
@@ -386,6 +389,7 @@ def rbf_network(
         classes,
         beta_initializer=keras.initializers.Constant(beta),
         per_dimension=per_dimension,
+        shared_beta=shared_beta,
         name="rbf",
         dtype="float32",
     )(inputs)

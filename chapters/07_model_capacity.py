@@ -41,9 +41,10 @@
 # > sufficient quadratic inhibition to resist adversarial perturbation obtained high training
 # > set error when trained with SGD.
 #
-# (Section 7 of {cite}`goodfellow2015explaining`, abridged.) This chapter trains the shallow
-# RBF network, measures claim C22 on it, draws the precision-recall trade-off of RBF units
-# against softmax regression, and makes a small attempt at a deep RBF network (C23).
+# (Section 7 of {cite}`goodfellow2015explaining`, abridged.) This chapter builds six readings
+# of the shallow RBF network, measures claim C22 on the book's default one, draws the
+# precision-recall trade-off of RBF units against softmax regression, and makes a small
+# attempt at a deep RBF network (C23).
 
 # %%
 # Set-up. On Colab, install advkeras, the book's package, from GitHub at the commit the book
@@ -97,37 +98,193 @@ keras.utils.set_random_seed(0)
 # The formula as printed has no minus sign: with a positive definite $\beta$,
 # $\exp\big((x - \mu)^\top \beta (x - \mu)\big) \ge 1$ is no probability, so we read it as
 # $\exp\big(-(x - \mu)^\top \beta (x - \mu)\big)$ with $\beta$ positive definite. The formula is
-# also written for one output, "the positive class". For ten digits the paper's numbers force
-# one *independent* unit per class, $p_k(x) = \exp\big(-(x - \mu_k)^\top \beta_k (x - \mu_k)\big)$,
-# not a softmax over ten such scores: a confidence is the largest of the model's ten
-# probabilities, and ten probabilities that sum to one have a largest one of at least
-# $1/10$, so no normalised model can average 1.2 % confidence on its mistakes. Independent
-# units can all be small at once, which is what the paper describes: "elsewhere, they
-# default to predicting the class is absent".
+# also written for one output, $p(y = 1 \mid x)$, "the positive class". For ten digits the
+# paper's numbers force one *independent* unit per class,
+# $p_k(x) = \exp\big(-(x - \mu_k)^\top \beta_k (x - \mu_k)\big)$, each saying whether its class
+# is present, and not a softmax over ten such scores. A confidence is the largest of the
+# model's ten probabilities, and ten probabilities that sum to one have a largest one of at
+# least $1/10$: a normalised model is at least 10 % confident on every input, so it cannot
+# average 1.2 % on its mistakes. Independent units can all be small at once, which is what the
+# paper describes: "elsewhere, they default to predicting the class is absent".
 #
-# The network is trained on the sum of the ten units' binary cross-entropies (each unit says
-# whether its class is present). The paper gives neither the form of $\beta$ nor the
-# training. One scalar per class, $\beta_k = b_k I$, weighs every pixel alike; here $\beta_k$
-# is diagonal, one precision per class and pixel, so that a pixel that varies a lot within a
-# class counts less:
+# The paper gives neither the form of $\beta$ nor the training. We compare three forms:
+# one scalar for all classes, $p_k(x) = \exp(-\beta\|x - \mu_k\|^2)$; one scalar per class,
+# $p_k(x) = \exp(-\beta_k\|x - \mu_k\|^2)$; and one precision per class and pixel (a diagonal
+# $\beta_k$), so that a pixel that varies a lot within a class counts less,
 #
 # $$
 # p_k(x) = \exp\Big(-\sum_{i=1}^{784} \beta_{ki}\,(x_i - \mu_{ki})^2\Big).
 # $$
 #
-# `experiments.rbf` starts $\mu_k$ at the mean of class $k$'s training digits and $\beta_{ki}$
-# at $1/(v_{ki} + 0.01)$, with $v_{ki}$ the variance of pixel $i$ in class $k$ (a diagonal
-# Gaussian), scaled so that the median training digit of class $k$ starts at $p_k = 0.5$, and
-# then trains both with Adam.
+# Each starts with $\mu_k$ at the mean of class $k$'s training digits and with $\beta$ scaled
+# so that the median training digit is at $p_y = 0.5$ (per pixel, $\beta_{ki}$ is first set to
+# $1/(v_{ki} + 0.01)$, with $v_{ki}$ the variance of pixel $i$ in class $k$: a diagonal
+# Gaussian). Two trainings follow. The first is none: the initialisation is the network.
+# It is also what maximum likelihood of the true class's unit gives: the training cost
+# $-\log p_y(x) = \sum_i \beta_{yi}(x_i - \mu_{yi})^2$, summed over the training digits with
+# $\beta$ held, is smallest exactly at the class means (with $\beta$ trained too it only
+# shrinks $\beta$ towards zero, where every unit says 1). The second trains $\mu$ and $\beta$
+# with Adam for the profile's epochs on the sum of the ten units' binary cross-entropies (each
+# unit says whether its class is present, and is pushed down on the other classes' digits).
+# `experiments.rbf(profile, beta=..., train=...)` builds each of the six. Its default,
+# `experiments.rbf(profile)`, is the trained per-pixel network: the network this book measured
+# before the other readings were built, and the one chapters 8 and 11 use. The other five are
+# options, and nothing below changes the default.
+#
+# Is one of them the paper's? We measure the three numbers of C22 on each (the FGSM
+# error at $\epsilon = 0.25$, clipped to $[0, 1]$ and following the summed binary
+# cross-entropy, the cost that matches the independent outputs; the confidence on the FGSM
+# mistakes; the confidence on clean test digits) and give each reading's *largest miss*: the
+# largest of the three distances to the paper's numbers, each in units of its tolerance in
+# the closing table (2, 1 and 2 percentage points, `model_capacity.largest_miss`). A largest
+# miss of at most 1 would mean that all three numbers are within tolerance, the paper's regime
+# reached. Each trained reading is one training run, and a run's numbers depend on the
+# minibatch order too. To see by how much, the default network is trained a second time with
+# another seed (`experiments.rbf(profile, seed=1)`, a different minibatch order).
 
 # %%
 splits = experiments.mnist(profile)
 x_test, y_test = splits.x_test, splits.y_test
 eps = experiments.MNIST_EPS
-rbf = experiments.rbf(profile)
+PAPER = {"FGSM error": 55.4, "confidence on mistakes": 1.2, "confidence on clean": 60.6}
+TOLERANCE = {"FGSM error": 2.0, "confidence on mistakes": 1.0, "confidence on clean": 2.0}
+BETAS = {
+    "shared": "one β for all classes",
+    "class": "one β per class",
+    "dimension": "one β per class and pixel",
+}
+
+
+def measure(model: keras.Model) -> dict:
+    """C22's three numbers (FGSM on the summed binary cross-entropy, clipped), the clean and
+    training errors, and the largest miss from the paper's numbers in tolerances."""
+    clean = evaluation.evaluate(model, x_test, y_test)
+    adv = evaluation.evaluate(model, attacks.fgsm(model, x_test, y_test, eps=eps), y_test)
+    ours = dict(
+        zip(
+            PAPER,
+            [100 * adv.error, 100 * adv.confidence_on_mistakes, 100 * clean.confidence_clean],
+            strict=True,
+        )
+    )
+    return dict(
+        model=model,
+        clean=clean,
+        adv=adv,
+        ours=ours,
+        train_error=evaluation.error_rate(model, splits.x_train, splits.y_train),
+        miss=model_capacity.largest_miss(ours, PAPER, TOLERANCE),
+    )
+
+
+readings = {
+    (beta, train): measure(experiments.rbf(profile, beta=beta, train=train))
+    for beta in experiments.RBF_BETAS
+    for train in (False, True)
+}
+# the default network (seed 0, one of the six) and a second training of it with seed 1
+seeds = {0: readings["dimension", True], 1: measure(experiments.rbf(profile, seed=1))}
+
+# %%
+rows = [
+    "| β | μ and β | clean error | FGSM error | confidence on FGSM mistakes "
+    "| confidence on clean | largest miss (tolerances) |",
+    "|---|---|---:|---:|---:|---:|---:|",
+]
+for (beta, train), r in readings.items():
+    o = r["ours"]
+    training = "class means, then trained" if train else "class means, untrained"
+    if (beta, train) == ("dimension", True):
+        training += " (the default, seed 0)"
+    rows.append(
+        f"| {BETAS[beta]} | {training} | "
+        f"{100 * r['clean'].error:.2f} % | {o['FGSM error']:.1f} % | "
+        f"{o['confidence on mistakes']:.2f} % | {o['confidence on clean']:.1f} % | "
+        f"{r['miss']:.1f} |"
+    )
+rows.append("| paper | | — | 55.4 % | 1.2 % | 60.6 % | |")
+display(Markdown("\n".join(rows)))
+describe = {k: f"{BETAS[k[0]]}, {'trained' if k[1] else 'untrained'}" for k in readings}
+misses = sorted(r["miss"] for r in readings.values())
+n_within = sum(m <= 1 for m in misses)
+glue(
+    "ch7_within",
+    {0: "No reading comes", 1: "One reading comes"}.get(n_within, f"{n_within} readings come"),
+    display=False,
+)
+glue("ch7_min_miss", misses[0], display=False)
+glue("ch7_next_miss", misses[1], display=False)
+glue("ch7_max_miss", misses[-1], display=False)
+for (beta, train), r in readings.items():
+    glue(f"ch7_adv_{beta}_{int(train)}", r["ours"]["FGSM error"], display=False)
+    glue(f"ch7_mis_{beta}_{int(train)}", r["ours"]["confidence on mistakes"], display=False)
+    glue(f"ch7_cl_{beta}_{int(train)}", r["ours"]["confidence on clean"], display=False)
+
+# the default network's two seeds: the difference between them (the spread of two values)
+SEED_ROWS = {
+    "clean": ("clean error", lambda r: 100 * r["clean"].error, ".2f"),
+    "adv": ("FGSM error", lambda r: r["ours"]["FGSM error"], ".1f"),
+    "mis": ("confidence on FGSM mistakes", lambda r: r["ours"]["confidence on mistakes"], ".2f"),
+    "cl": ("confidence on clean", lambda r: r["ours"]["confidence on clean"], ".1f"),
+    "miss": ("largest miss (tolerances)", lambda r: r["miss"], ".1f"),
+}
+rows = [
+    "| default network (one β per class and pixel, trained) | seed 0 | seed 1 "
+    "| spread (points; tolerances for the largest miss) |",
+    "|---|---:|---:|---:|",
+]
+spread = {}
+for key, (name, value, fmt) in SEED_ROWS.items():
+    v0, v1 = value(seeds[0]), value(seeds[1])
+    spread[key] = abs(v1 - v0)
+    unit = "" if key == "miss" else " %"
+    rows.append(f"| {name} | {v0:{fmt}}{unit} | {v1:{fmt}}{unit} | {spread[key]:{fmt}} |")
+    glue(f"ch7_s1_{key}", v1, display=False)
+    glue(f"ch7_spread_{key}", spread[key], display=False)
+display(Markdown("\n".join(rows)))
+gap_adv = abs(
+    readings["dimension", False]["ours"]["FGSM error"]
+    - readings["dimension", True]["ours"]["FGSM error"]
+)
+gap_miss = misses[1] - misses[0]
+glue("ch7_gap_adv", gap_adv, display=False)
+glue("ch7_gap_miss", gap_miss, display=False)
+glue("ch7_gap_adv_vs", "less than" if gap_adv < spread["adv"] else "more than", display=False)
+glue("ch7_gap_miss_vs", "less than" if gap_miss < spread["miss"] else "more than", display=False)
+
+# %% [markdown]
+# {glue:text}`ch7_within` within the tolerances of all three numbers of C22: the largest
+# misses run from {glue:text}`ch7_min_miss:.1f` to {glue:text}`ch7_max_miss:.1f` tolerances,
+# so even the smallest is still {glue:text}`ch7_min_miss:.1f` tolerances off (the next
+# smallest: {glue:text}`ch7_next_miss:.1f`). One β for all classes, untrained, errs on
+# {glue:text}`ch7_adv_shared_0:.1f` % of the FGSM digits (the paper: 55.4 %) but is
+# {glue:text}`ch7_mis_shared_0:.1f` % confident on its mistakes (the paper: 1.2 %). The
+# default network, one β per class and pixel, trained, errs on
+# {glue:text}`ch7_adv_dimension_1:.1f` % at {glue:text}`ch7_mis_dimension_1:.2f` % confidence
+# on its mistakes and {glue:text}`ch7_cl_dimension_1:.1f` % on clean digits; untrained, the
+# per-pixel network errs on {glue:text}`ch7_adv_dimension_0:.1f` % at
+# {glue:text}`ch7_mis_dimension_0:.2f` % and {glue:text}`ch7_cl_dimension_0:.1f` %.
+#
+# Trained a second time with seed 1, the default network errs on
+# {glue:text}`ch7_s1_adv:.1f` % of the FGSM digits at {glue:text}`ch7_s1_mis:.2f` % confidence
+# on its mistakes and {glue:text}`ch7_s1_cl:.1f` % on clean digits (second table). The two
+# seeds lie {glue:text}`ch7_spread_adv:.1f` points apart in FGSM error,
+# {glue:text}`ch7_spread_mis:.2f` in confidence on mistakes, {glue:text}`ch7_spread_cl:.1f` in
+# confidence on clean digits and {glue:text}`ch7_spread_miss:.1f` tolerances in largest miss.
+# Two seeds give one difference, a rough measure of the spread, not a bound. Beside it, the
+# two per-pixel readings' FGSM errors differ by {glue:text}`ch7_gap_adv:.1f` points,
+# {glue:text}`ch7_gap_adv_vs` the seeds' {glue:text}`ch7_spread_adv:.1f`, and the two
+# smallest largest misses by {glue:text}`ch7_gap_miss:.1f` tolerances,
+# {glue:text}`ch7_gap_miss_vs` the seeds' {glue:text}`ch7_spread_miss:.1f`; the other readings
+# have one training run each, and no spread of their own. Every reading misses the paper's
+# numbers by at least {glue:text}`ch7_min_miss:.1f` tolerances, so the table singles out none
+# of them as the paper's network, and the book keeps the default it had before the
+# comparison. C22 below and the precision-recall curves measure the default network (seed 0).
+
+# %%
+default = readings["dimension", True]
+rbf, rbf_clean, rbf_train_error = default["model"], default["clean"], default["train_error"]
 softmax = experiments.softmax_regression(profile)
-rbf_clean = evaluation.evaluate(rbf, x_test, y_test)
-rbf_train_error = evaluation.error_rate(rbf, splits.x_train, splits.y_train)
 glue("ch7_rbf_epochs", len(rbf.advkeras_history["loss"]), display=False)
 glue("ch7_rbf_clean", 100 * rbf_clean.error, display=False)
 glue("ch7_rbf_train", 100 * rbf_train_error, display=False)
@@ -138,17 +295,18 @@ print(
 print(f"     mean confidence on clean test digits {100 * rbf_clean.confidence_clean:.1f} %")
 
 # %% [markdown]
-# After {glue:text}`ch7_rbf_epochs` epochs the RBF network misclassifies
+# After {glue:text}`ch7_rbf_epochs` epochs the default RBF network misclassifies
 # {glue:text}`ch7_rbf_clean:.2f` % of the test digits ({glue:text}`ch7_rbf_train:.2f` % of
-# the training digits). The paper gives no clean error for its RBF network; its average
-# confidence on clean test digits was 60.6 %, ours is {glue:text}`ch7_rbf_conf_clean:.1f` %.
+# the training digits; seed 1: {glue:text}`ch7_s1_clean:.2f` % of the test digits). The paper
+# gives no clean error for its RBF network; its average confidence on clean test digits was
+# 60.6 %, ours is {glue:text}`ch7_rbf_conf_clean:.1f` %.
 #
 # ## C22: the RBF network under the fast gradient sign method
 #
 # FGSM with $\epsilon = 0.25$ follows the sign of the gradient of the training cost, here the
-# summed binary cross-entropy, and the result is clipped to $[0, 1]$. The paper does not say
-# which cost its attack differentiated; the summed one also pushes the wrong classes'
-# units up. We therefore also attack with $-\log p_y$ alone
+# summed binary cross-entropy, and the result is clipped to $[0, 1]$ (the attack of the
+# comparison above). The paper does not say which cost its attack differentiated; the summed
+# one also pushes the wrong classes' units up. We therefore also attack with $-\log p_y$ alone
 # (`model_capacity.true_class_nll_loss`), which only drives the input away from the true
 # class's centre, and without clipping.
 
@@ -192,9 +350,8 @@ glue("ch7_softmax_fgsm_error", 100 * softmax_adv.error, display=False)
 # alone the error is {glue:text}`ch7_nll_error:.1f` % at {glue:text}`ch7_nll_conf:.2f` %
 # confidence, without clipping {glue:text}`ch7_unclipped_error:.1f` %. Softmax regression,
 # attacked the same way, errs on {glue:text}`ch7_softmax_fgsm_error:.1f` % and is
-# {glue:text}`ch7_softmax_fgsm_conf:.1f` % confident on its mistakes. The RBF network's error
-# under attack is {glue:text}`ch7_err_vs_paper` the paper's 55.4 % with each of the three
-# attacks.
+# {glue:text}`ch7_softmax_fgsm_conf:.1f` % confident on its mistakes. The RBF network's errors
+# under the three attacks lie {glue:text}`ch7_err_vs_paper` the paper's 55.4 %.
 #
 # ## The precision-recall trade-off
 #
@@ -275,12 +432,14 @@ for key, value in pr_at.items():
 # obtained high training set error when trained with SGD." The paper shows no model, so we
 # make one small attempt: two layers of RBF units, 100 hidden units
 # $h_j(x) = \exp(-b_j\|x - c_j\|^2)$ whose centres start at 100 random training digits, and
-# ten output units of the same form on $h$ (`experiments.deep_rbf`, the same training as the
-# shallow network). We compare its *training* error with the shallow RBF network's and with
-# the naive maxout network's. The paper gives no number, so the rule is fixed here, before
-# the run: a model "resists" when its confidence on its FGSM mistakes is below 2 % (the
-# paper's shallow RBF network: 1.2 %), a training error is "high" above 5 %, and C23 holds
-# when some model resists and every model that resists has a high training error.
+# ten output units of the same form on $h$ (`experiments.deep_rbf`, trained like the shallow
+# networks with `train=True`: Adam on the summed binary cross-entropy). We compare its
+# *training* error with the seven shallow RBF networks' (the six readings and the default's
+# second seed) and with the naive maxout network's. The paper gives no number, so the rule is
+# fixed here, before the run: a model "resists" when
+# its confidence on its FGSM mistakes is below 2 % (the paper's shallow RBF network: 1.2 %),
+# a training error is "high" above 5 %, and C23 holds when some model resists and every
+# model that resists has a high training error.
 
 # %%
 deep = experiments.deep_rbf(profile)
@@ -289,22 +448,22 @@ deep_train = evaluation.error_rate(deep, splits.x_train, splits.y_train)
 maxout_train = evaluation.error_rate(maxout, splits.x_train, splits.y_train)
 deep_clean = evaluation.evaluate(deep, x_test, y_test)
 deep_adv = evaluation.evaluate(deep, attacks.fgsm(deep, x_test, y_test, eps=eps), y_test)
-capacity = {
-    "maxout (240 units)": (maxout_train, evaluation.error_rate(maxout, x_test, y_test), None),
-    "shallow RBF": (rbf_train_error, rbf_clean.error, main),
-    "deep RBF (100 hidden units)": (deep_train, deep_clean.error, deep_adv),
-}
+capacity = {f"shallow RBF, {describe[k]}": readings[k] for k in readings}
+capacity["shallow RBF, one β per class and pixel, trained, seed 1"] = seeds[1]
+capacity["deep RBF (100 hidden units), trained"] = dict(
+    train_error=deep_train, clean=deep_clean, adv=deep_adv
+)
 rows = [
     "| model | training error | test error | FGSM error | confidence on FGSM mistakes |",
     "|---|---:|---:|---:|---:|",
+    f"| maxout (240 units) | {100 * maxout_train:.2f} % | "
+    f"{100 * evaluation.error_rate(maxout, x_test, y_test):.2f} % | — | — |",
 ]
-for name, (train, test, adv) in capacity.items():
-    adv_cells = (
-        "—| —"
-        if adv is None
-        else f"{100 * adv.error:.1f} % | {100 * adv.confidence_on_mistakes:.2f} %"
+for name, r in capacity.items():
+    rows.append(
+        f"| {name} | {100 * r['train_error']:.2f} % | {100 * r['clean'].error:.2f} % | "
+        f"{100 * r['adv'].error:.1f} % | {100 * r['adv'].confidence_on_mistakes:.2f} % |"
     )
-    rows.append(f"| {name} | {100 * train:.2f} % | {100 * test:.2f} % | {adv_cells} |")
 display(Markdown("\n".join(rows)))
 glue("ch7_deep_train", 100 * deep_train, display=False)
 glue("ch7_deep_test", 100 * deep_clean.error, display=False)
@@ -313,39 +472,40 @@ glue("ch7_deep_fgsm_conf", 100 * deep_adv.confidence_on_mistakes, display=False)
 glue("ch7_maxout_train", 100 * maxout_train, display=False)
 # "resists": confidence on its FGSM mistakes below 2 % (the paper's shallow RBF: 1.2 %);
 # "high training error": above 5 %, against the maxout network's
-resisting = {
-    "shallow RBF": main.confidence_on_mistakes < 0.02,
-    "deep RBF": deep_adv.confidence_on_mistakes < 0.02,
-}
-high_train = {"shallow RBF": rbf_train_error > 0.05, "deep RBF": deep_train > 0.05}
-c23_ok = all(high_train[m] for m in resisting if resisting[m]) and any(resisting.values())
-for m in resisting:
-    key = m.split()[0]
-    glue(f"ch7_{key}_resists", "resists" if resisting[m] else "does not resist", display=False)
-    glue(f"ch7_{key}_high", "high" if high_train[m] else "not high", display=False)
+resisting = [m for m, r in capacity.items() if r["adv"].confidence_on_mistakes < 0.02]
+high_train = {m: r["train_error"] > 0.05 for m, r in capacity.items()}
+c23_ok = bool(resisting) and all(high_train[m] for m in resisting)
+glue(
+    "ch7_resisting",
+    "; ".join(f"{m} ({100 * capacity[m]['train_error']:.2f} %)" for m in resisting) or "none",
+    display=False,
+)
+glue("ch7_n_resisting", len(resisting), display=False)
+glue("ch7_n_rbf", len(capacity), display=False)
 glue("ch7_c23_verdict", "holds" if c23_ok else "does not hold", display=False)
 
 # %% [markdown]
 # The deep RBF network ends with {glue:text}`ch7_deep_train:.2f` % training error
-# ({glue:text}`ch7_deep_test:.2f` % on the test digits), the shallow one with
-# {glue:text}`ch7_rbf_train:.2f` %, the maxout network with {glue:text}`ch7_maxout_train:.2f` %.
-# Calling a model "resistant" when its confidence on its FGSM mistakes is below 2 % (the
-# paper's shallow RBF network: 1.2 %) and a training error "high" above 5 %: the shallow RBF
-# network {glue:text}`ch7_shallow_resists` with {glue:text}`ch7_shallow_high` training error,
-# the deep one {glue:text}`ch7_deep_resists` ({glue:text}`ch7_deep_fgsm:.1f` % FGSM error at
-# {glue:text}`ch7_deep_fgsm_conf:.1f` % confidence on its mistakes) with
-# {glue:text}`ch7_deep_high` training error. The paper's statement, "every model with
-# sufficient quadratic inhibition to resist adversarial perturbation obtained high training
-# set error", {glue:text}`ch7_c23_verdict` for the models of this chapter. This is one small
-# attempt with one architecture, one optimiser and {glue:text}`ch7_rbf_epochs` epochs, not
-# the paper's "variety of models".
+# ({glue:text}`ch7_deep_test:.2f` % on the test digits, {glue:text}`ch7_deep_fgsm:.1f` % FGSM
+# error at {glue:text}`ch7_deep_fgsm_conf:.1f` % confidence on its mistakes), the maxout
+# network with {glue:text}`ch7_maxout_train:.2f` %, the default shallow network with
+# {glue:text}`ch7_rbf_train:.2f` %. Calling a model "resistant" when its confidence on its FGSM
+# mistakes is below 2 % (the paper's shallow RBF network: 1.2 %) and a training error "high"
+# above 5 %, the RBF networks that resist are {glue:text}`ch7_n_resisting` of
+# {glue:text}`ch7_n_rbf` (with their training errors: {glue:text}`ch7_resisting`). The paper's statement, "every
+# model with sufficient quadratic inhibition to resist adversarial perturbation obtained high
+# training set error", {glue:text}`ch7_c23_verdict` for the models of this chapter. This is a
+# small attempt with one deep architecture, one optimiser and the profile's epochs, not the
+# paper's "variety of models".
 
 # %% [markdown]
 # ## Paper vs this book
 #
 # Tolerances: 2 percentage points for the FGSM error and the clean confidence, 1 point for
-# the confidence on mistakes (a 1.2 % number). C22 is measured with the training cost,
-# clipped; the other two attacks are in the note. The paper gives no number for C23; as
+# the confidence on mistakes (a 1.2 % number). C22 is measured on the default network (one β
+# per class and pixel, trained, seed 0), with FGSM on the training cost, clipped; the other
+# two attacks, the second seed and the readings' largest misses are in the notes. The paper
+# gives no number for C23; as
 # every claim without a number in this book, it is graded by the rule stated above, before
 # the measurement, and its note repeats the rule.
 
@@ -359,7 +519,9 @@ claims = [
         ours=100 * main.error,
         note=f"-log p_y: {100 * nll.error:.1f} %; unclipped: "
         f"{100 * reports['training cost, unclipped'].error:.1f} %; "
-        f"clean error {100 * rbf_clean.error:.2f} %",
+        f"clean error {100 * rbf_clean.error:.2f} %; seed 1: "
+        f"{seeds[1]['ours']['FGSM error']:.1f} %; largest miss {default['miss']:.1f} tolerances "
+        f"(seed 1: {seeds[1]['miss']:.1f}), the six readings' {misses[0]:.1f} to {misses[-1]:.1f}",
     ),
     reporting.Claim(
         "C22-conf-mistakes",
@@ -368,7 +530,8 @@ claims = [
         paper=1.2,
         ours=100 * main.confidence_on_mistakes,
         tolerance=1.0,
-        note=f"softmax regression: {100 * softmax_adv.confidence_on_mistakes:.1f} %",
+        note=f"softmax regression: {100 * softmax_adv.confidence_on_mistakes:.1f} %; "
+        f"seed 1: {seeds[1]['ours']['confidence on mistakes']:.2f} %",
     ),
     reporting.Claim(
         "C22-conf-clean",
@@ -376,16 +539,19 @@ claims = [
         "mean confidence",
         paper=60.6,
         ours=100 * rbf_clean.confidence_clean,
-        note=f"after {len(rbf.advkeras_history['loss'])} epochs",
+        note=f"after {len(rbf.advkeras_history['loss'])} epochs; seed 1: "
+        f"{seeds[1]['ours']['confidence on clean']:.1f} %",
     ),
     reporting.Claim(
         "C23",
-        "deep RBF (100 hidden RBF units) and shallow RBF, Adam",
+        "deep RBF (100 hidden RBF units) and seven shallow RBF, Adam",
         "training error",
         paper=None,
         ours=100 * deep_train,
         verdict="reproduced" if c23_ok else "not reproduced",
-        note=f"shallow RBF {100 * rbf_train_error:.2f} %, maxout {100 * maxout_train:.2f} %; "
+        note="resisting (training error): "
+        + ("; ".join(f"{m} {100 * capacity[m]['train_error']:.2f} %" for m in resisting) or "none")
+        + f"; maxout {100 * maxout_train:.2f} %; "
         f"deep RBF FGSM {100 * deep_adv.error:.1f} % at "
         f"{100 * deep_adv.confidence_on_mistakes:.1f} % confidence; trained with Adam; rule: "
         "some model resists (confidence on FGSM mistakes < 2 %) and every one that does has "
@@ -394,6 +560,21 @@ claims = [
 ]
 extra = {
     "rbf": {"clean": rbf_clean.as_percent(), "train_error": 100 * rbf_train_error},
+    "readings": {
+        describe[k]: {
+            "clean": r["clean"].as_percent(),
+            "fgsm": r["adv"].as_percent(),
+            "train_error": 100 * r["train_error"],
+            "largest_miss": r["miss"],
+        }
+        for k, r in readings.items()
+    },
+    "rbf_seed_1": {
+        "clean": seeds[1]["clean"].as_percent(),
+        "fgsm": seeds[1]["adv"].as_percent(),
+        "train_error": 100 * seeds[1]["train_error"],
+        "largest_miss": seeds[1]["miss"],
+    },
     "fgsm": {name: r.as_percent() for name, r in reports.items()},
     "softmax_fgsm": softmax_adv.as_percent(),
     "precision_recall_at": pr_at,

@@ -122,18 +122,29 @@ def test_softmax_regression_and_rbf_output_kinds(cache_dir):
     softmax = experiments.softmax_regression(TINY)
     assert softmax.name == "shallow_softmax" and softmax.output_shape == (None, 10)
     assert losses.infer_output_kind(softmax) == "probabilities"
-    rbf = experiments.rbf(TINY)
+    rbf = experiments.rbf(TINY, train=False)
     assert losses.infer_output_kind(rbf) == "independent"
+    assert rbf.advkeras_history == {"loss": []}
     s = experiments.mnist(TINY)
     p = rbf.predict(s.x_val, verbose=0)
     assert np.all((p > 0) & (p <= 1))
-    # centres started at the class means and moved only a little in one epoch
+    # untrained: the centres are the class means, and the median training digit of each
+    # class sits at p_y = 0.5 (the initial beta's scale)
     means = np.stack([s.x_train[s.y_train == k].mean(axis=0) for k in range(10)])
-    centres = rbf.get_layer("rbf").centers.numpy()
-    moved = np.abs(centres - means).max()
+    np.testing.assert_allclose(rbf.get_layer("rbf").centers.numpy(), means, atol=1e-6)
+    p_train = rbf.predict(s.x_train, verbose=0)[np.arange(len(s.y_train)), s.y_train]
+    for k in range(10):
+        assert np.median(p_train[s.y_train == k]) == pytest.approx(0.5, abs=0.02)
+    # trained (the default): the centres start at the class means and move only a little in
+    # one epoch
+    trained = experiments.rbf(TINY)
+    assert losses.infer_output_kind(trained) == "independent"
+    assert len(trained.advkeras_history["loss"]) == TINY.epochs_rbf
+    moved = np.abs(trained.get_layer("rbf").centers.numpy() - means).max()
     assert 0 < moved < 0.2
-    # nearest-centre-like classification: far better than chance even after one epoch
-    assert np.mean(p.argmax(axis=1) == s.y_val) > 0.3
+    # nearest-centre-like classification: far better than chance
+    for model in (rbf, trained):
+        assert np.mean(model.predict(s.x_val, verbose=0).argmax(axis=1) == s.y_val) > 0.3
 
 
 def test_conv_maxout_cifar10_trains_on_given_data_and_keys_on_it(cache_dir):
@@ -200,6 +211,30 @@ def test_other_recipes_have_distinct_keys_and_seeds(recorded):
     keys = {cache.cache_key(spec) for spec in recorded}
     assert len(keys) == len(recorded) == 8
     assert [spec["seed"] for spec in recorded[:2]] == [0, 1]
+
+
+def test_rbf_readings_have_distinct_keys_and_untrained_ones_ignore_the_epochs(recorded):
+    for beta in experiments.RBF_BETAS:
+        for train in (False, True):
+            experiments.rbf(TINY, beta=beta, train=train)
+    keys = [cache.cache_key(spec) for spec in recorded]
+    assert len(set(keys)) == 6
+    assert [spec["fit"]["epochs"] for spec in recorded] == [0, TINY.epochs_rbf] * 3
+    rbf = [_layer(spec, "rbf#0") for spec in recorded]
+    assert [(c.get("shared_beta", False), c["per_dimension"]) for c in rbf[::2]] == [
+        (True, False),
+        (False, False),
+        (False, True),
+    ]
+    # the default is the trained per-pixel network; untrained ones ignore the profile's epochs
+    experiments.rbf(TINY)
+    assert cache.cache_key(recorded[-1]) == keys[5]
+    experiments.rbf(TINY.replace(epochs_rbf=3), train=False)
+    assert cache.cache_key(recorded[-1]) == keys[4]
+    with pytest.raises(ValueError, match="beta"):
+        experiments.rbf(TINY, beta="diagonal")
+    with pytest.raises(ValueError, match="train"):
+        experiments.rbf(TINY, train="yes")
 
 
 def test_ensemble_members_are_the_seeded_maxout_networks(recorded):
@@ -337,7 +372,8 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
 @pytest.mark.parametrize("recipe", ["maxout", "rbf"])
 def test_recipes_train_exactly_as_the_original_procedure(cache_dir, recipe):
     """The old recipe: load the data, seed, build, fit (maxout: fit's default paper_sgd and
-    MomentumSchedule; rbf: one β per class and pixel, centres set before fit, Adam). The cached recipe must give the same weights."""
+    MomentumSchedule; rbf: one β per class and pixel, centres set before fit, Adam, the
+    default ``rbf``). The cached recipe must give the same weights."""
     s = experiments.mnist(TINY)
     model = experiments.maxout(TINY) if recipe == "maxout" else experiments.rbf(TINY)
     keras.utils.set_random_seed(0)  # the original order: data, seed, build, fit

@@ -30,12 +30,16 @@ def np_(x):
 
 
 def assert_config_round_trip(layer: keras.layers.Layer) -> None:
-    """from_config(get_config()) rebuilds an equal config that holds every constructor argument."""
+    """from_config(get_config()) rebuilds an equal config that holds every constructor argument
+    (but those the layer leaves out at their defaults, ``config_omits_defaults``)."""
     config = layer.get_config()
     clone = type(layer).from_config(config)
     assert clone.get_config() == config
     params = set(inspect.signature(type(layer).__init__).parameters) - {"self", "kwargs"}
-    assert params <= set(config), params - set(config)
+    omitted = getattr(layer, "config_omits_defaults", {})
+    missing = params - set(config)
+    assert missing <= set(omitted), missing - set(omitted)
+    assert all(getattr(layer, option) == omitted[option] for option in missing)
 
 
 def keras_round_trip(model: keras.Model, tmp_path, x: np.ndarray) -> keras.Model:
@@ -546,3 +550,38 @@ def test_rbf_per_dimension_config_round_trip_and_old_configs_load(tmp_path):
     layer.log_beta.assign(np.log(RNG.uniform(0.1, 1.0, size=(2, 3))).astype("float32"))
     loaded = keras_round_trip(model, tmp_path, RNG.uniform(size=(5, 3)).astype("float32"))
     np.testing.assert_allclose(np_(loaded.get_layer("rbf").beta), np_(layer.beta), rtol=1e-6)
+
+
+def test_rbf_shared_beta_is_one_isotropic_precision_for_every_unit(tmp_path):
+    centers = RNG.uniform(size=(3, 5))
+    layer = RBF(3, shared_beta=True, name="rbf")
+    layer.build((None, 5))
+    assert tuple(layer.log_beta.shape) == (1,)
+    layer.centers.assign(centers.astype("float32"))
+    layer.log_beta.assign(np.log([0.7]).astype("float32"))
+    x = RNG.uniform(size=(4, 5)).astype("float32")
+    d2 = ((x[:, None, :] - centers[None]) ** 2).sum(-1)
+    np.testing.assert_allclose(np_(layer(x)), np.exp(-0.7 * d2), rtol=1e-4, atol=1e-7)
+    # the same as per-unit scalars that happen to be equal
+    np.testing.assert_allclose(
+        np_(layer(x)), np_(_rbf_with(centers, np.full(3, 0.7))(x)), rtol=1e-5, atol=1e-7
+    )
+    # fit_beta: the median example, at its own class's centre, starts at p_y = 0.5
+    xs = RNG.uniform(size=(63, 5)) * np.array([1.0, 0.1, 2.0, 0.5, 1.0])
+    ys = np.arange(63) % 3
+    fitted = RBF(3, shared_beta=True).init_centers(xs, ys, fit_beta=True)
+    p = np_(fitted(xs.astype("float32")))
+    assert np.median(p[np.arange(63), ys]) == pytest.approx(0.5, abs=1e-4)
+    assert_config_round_trip(layer)
+    assert layer.get_config()["shared_beta"] is True
+    assert "shared_beta" not in RBF(3).get_config()  # older configs and cache keys unchanged
+    model = keras.Sequential([keras.Input((5,)), layer], name="rbf_seq")
+    loaded = keras_round_trip(model, tmp_path, x)
+    np.testing.assert_allclose(np_(loaded.get_layer("rbf").beta), [0.7], rtol=1e-6)
+
+
+def test_rbf_shared_beta_validation():
+    with pytest.raises(ValueError, match="shared_beta"):
+        RBF(3, shared_beta="yes")
+    with pytest.raises(ValueError, match="shared_beta"):
+        RBF(3, shared_beta=True, per_dimension=True)

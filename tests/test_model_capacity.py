@@ -52,3 +52,27 @@ def test_true_class_nll_gradient_ignores_the_wrong_classes():
     assert np.isfinite(
         mc.true_class_nll_loss(tf.constant([1]), tf.constant([[1.0, 0.0]])).numpy()
     ).all()
+
+
+def test_largest_miss_is_at_most_one_exactly_when_all_are_within_tolerance():
+    paper, tol = {"err": 55.4, "mis": 1.2, "clean": 60.6}, {"err": 2.0, "mis": 1.0, "clean": 2.0}
+    rng = np.random.default_rng(0)
+    for _ in range(200):
+        ours = {k: v + rng.uniform(-3, 3) * tol[k] for k, v in paper.items()}
+        within = all(abs(ours[k] - paper[k]) <= tol[k] for k in paper)
+        assert (mc.largest_miss(ours, paper, tol) <= 1) == within
+    ours = {"err": 87.5, "mis": 2.9, "clean": 50.3}
+    assert mc.largest_miss(ours, paper, tol) == pytest.approx((87.5 - 55.4) / 2)
+    assert mc.largest_miss({**ours, "extra": 1e9}, paper, tol) == pytest.approx(16.05)
+
+
+def test_largest_miss_validation():
+    paper, tol = {"err": 55.4}, {"err": 2.0}
+    with pytest.raises(ValueError, match="`ours`"):
+        mc.largest_miss({}, paper, tol)
+    with pytest.raises(ValueError, match="`tolerance`"):
+        mc.largest_miss(paper, paper, {"err": 0.0})
+    with pytest.raises(ValueError, match="`tolerance`"):
+        mc.largest_miss(paper, paper, {})
+    with pytest.raises(ValueError, match="`paper`"):
+        mc.largest_miss(paper, {}, tol)

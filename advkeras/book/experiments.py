@@ -385,6 +385,12 @@ def _train(
         # function counts towards TensorFlow's "excessive retracing" warning, which
         # is noise here (every model is traced once), so it is hidden while fitting.
         started = time.perf_counter()
+        if fit["epochs"] == 0:  # the initialisation is the model (``rbf(train=False)``)
+            model.advkeras_history = {"loss": []}
+            print(
+                f"Fitted {name} in closed form (no training) in {time.perf_counter() - started:.0f} s"
+            )
+            return model
         with _quiet_tensorflow():
             trained = fitting.fit_classifier(
                 model,
@@ -863,31 +869,62 @@ def logistic_3v7(
     )
 
 
-def rbf(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
-    """The shallow RBF network of §7: one unit p_k(x) = exp(−Σ_i β_ki (x_i − μ_ki)²) per class.
+#: The forms of the shallow RBF network's precision β that :func:`rbf` takes.
+RBF_BETAS = ("shared", "class", "dimension")
 
-    :func:`advkeras.models.rbf_network` with ``per_dimension=True``: every class
-    has a centre μ_k and one precision per pixel (the paper's β as a diagonal
-    matrix, one per class). μ_k starts at the mean of class k's training images
-    and β_k at the precisions of a diagonal Gaussian fitted to class k (pixel
-    variances + 0.01), scaled so that the median training example of class k
-    starts at p_k = 0.5 (:meth:`advkeras.layers.RBF.init_centers` with
-    ``fit_beta=True``). Then centres and β are trained for ``profile.epochs_rbf``
-    epochs with Adam (lr 1e-3, batches of ``profile.batch_size``) on the summed
-    per-class binary cross-entropy (the outputs are independent probabilities,
-    output kind ``"independent"``). Chapter 7 measures the errors it reaches.
+
+def rbf(
+    profile: Profile | str | None = None,
+    seed: int = 0,
+    *,
+    beta: str = "dimension",
+    train: bool = True,
+) -> keras.Model:
+    """The shallow RBF network of §7: one independent unit p_k(x) = exp(−‖x − μ_k‖²β) per class.
+
+    :func:`advkeras.models.rbf_network` with one of three forms of the paper's β
+    (``beta``): ``"shared"``, one scalar for all classes, p_k = exp(−β‖x − μ_k‖²);
+    ``"class"``, one scalar per class, p_k = exp(−β_k‖x − μ_k‖²); ``"dimension"``
+    (the default), one precision per class and pixel, p_k = exp(−Σ_i β_ki (x_i − μ_ki)²).
+    μ_k starts at the mean of class k's training images and β so that the
+    median training example of each class starts at p_y = 0.5 (per pixel: the
+    precisions of a diagonal Gaussian fitted to class k, pixel variances + 0.01,
+    scaled so; :meth:`advkeras.layers.RBF.init_centers` with ``fit_beta=True``).
+
+    With ``train=True`` (the default) centres and β are then trained for
+    ``profile.epochs_rbf`` epochs with Adam (lr 1e-3, batches of
+    ``profile.batch_size``) on the summed per-class binary cross-entropy (output
+    kind ``"independent"``). The default, ``rbf(profile)``, is this trained
+    per-pixel network, the one the book's chapters measure. The other forms of β
+    and ``train=False`` are options, other readings of the paper's unspecified
+    network. With ``train=False`` the initialisation is the network: no gradient
+    step (``epochs`` 0 in its cache key). With β held there, the class means are
+    exactly the minimum of the summed −log p_y over the training set, so this is
+    also the network that maximum-likelihood training of the true class's unit
+    reaches. Chapter 7 compares the six readings on the paper's three numbers of
+    C22.
 
     Args:
         profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
         seed: integer >= 0 (minibatch order).
+        beta: ``"shared"``, ``"class"`` or ``"dimension"``.
+        train: whether to train centres and β after the initialisation (default True).
 
     Returns:
-        The trained RBF network with ``advkeras_history``.
+        The RBF network with ``advkeras_history`` (empty lists without training).
+
+    Raises:
+        ValueError: for another ``beta`` or a ``train`` that is not a bool.
     """
     p, seed = _profile(profile), _seed(seed)
+    beta = check_choice(beta, RBF_BETAS, "beta")
+    train = _bool(train, "train")
+    # "rbf" alone is the default, the trained per-pixel network: its name and key are those it
+    # had before the other readings existed, so its cached model stays valid.
+    name = "rbf" + ("" if beta == "dimension" else f"-{beta}") + ("" if train else "-means")
 
     def build() -> keras.Model:
-        return models.rbf_network(per_dimension=True)
+        return models.rbf_network(per_dimension=beta == "dimension", shared_beta=beta == "shared")
 
     def data() -> tuple[np.ndarray, np.ndarray, tuple[np.ndarray, np.ndarray]]:
         s = mnist(p)
@@ -898,7 +935,7 @@ def rbf(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
 
     return _train(
         "rbf",
-        "rbf",
+        name,
         p,
         seed,
         build,
@@ -906,7 +943,7 @@ def rbf(profile: Profile | str | None = None, seed: int = 0) -> keras.Model:
         data_spec=_mnist_sizes(p),
         optimizer=keras.optimizers.Adam(learning_rate=1e-3),
         prepare=prepare,
-        epochs=p.epochs_rbf,
+        epochs=p.epochs_rbf if train else 0,
         batch_size=p.batch_size,
         eps=MNIST_EPS,
     )
