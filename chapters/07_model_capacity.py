@@ -55,7 +55,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "386ac20da6692485a4f803278c4f05fee5b05f76"
+ADVKERAS_REV = "850d9d6ff57f2aca968a58a5383b40b8b2d79efa"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
