@@ -158,7 +158,8 @@ for key in ("plain", "adversarial"):
 # {doc}`05_linear_models_vs_weight_decay`): {glue:text}`ch10_c7`. The clean test errors of the
 # naive and the adversarially trained 240-unit network (C11, chapter
 # {doc}`06_adversarial_training`): {glue:text}`ch10_c11`; the note of C11b there gives a sign
-# test of the difference. The 1600-unit protocol with five seeds (C14):
+# test of the difference. The paper's 1600-unit protocol with five seeds (C14; the book runs
+# it reduced, one seed of the 240-unit network):
 # {glue:text}`ch10_c14`. Verdict:
 # {glue:text}`ch10_v_s10_6`.
 #
