@@ -382,7 +382,9 @@ glue("ch6_curve_story", story, display=False)
 # as many multiply-adds per digit as a 240-unit one, and the protocol trains each of five
 # seeds twice, stage 1 on the long schedule: beyond two CPU cores. The `paper` profile runs
 # it as the paper did, and the naive 1600-unit network of C12 too, for which no narrower
-# network can stand in: under `book` C12 is not run. Under `book` the large network is
+# network can stand in: under `book` C12 gets a {glue:text}`ch6_c12_budget`-epoch run of the
+# 1600-unit network only, beside the 240-unit one on the same schedule, which cannot show the
+# slight overfitting the paper reports after its long schedule. Under `book` the large network is
 # {glue:text}`ch6_large_units` units wide (`profile.maxout_units_large`), and the protocol
 # runs in two forms:
 #
@@ -415,9 +417,20 @@ glue("ch6_width_cost", macs[paper_large] / macs[profile.maxout_units], display=F
 glue("ch6_n_train", len(splits.x_train), display=False)
 glue("ch6_n_all", len(splits.x_train) + len(splits.x_val), display=False)
 glue("ch6_n_seeds", len(profile.seeds), display=False)
-# C12 needs the paper's width itself: only a profile whose large network is that wide trains it.
-naive_large = experiments.maxout(profile, units=large) if large == paper_large else None
-c12 = None if naive_large is None else 100 * evaluation.error_rate(naive_large, x_test, y_test)
+# C12 needs the paper's width itself. A profile whose large network is narrower trains it on
+# the short schedule only, beside the book's width on the same schedule (seed 0 for both).
+c12_budget = None if large == paper_large else short
+naive_large = experiments.maxout(profile, units=paper_large, epochs=c12_budget)
+c12 = 100 * evaluation.error_rate(naive_large, x_test, y_test)
+c12_narrow = None
+if c12_budget is not None:
+    same_budget = experiments.maxout(profile, epochs=c12_budget)
+    c12_narrow = 100 * evaluation.error_rate(same_budget, x_test, y_test)
+    glue("ch6_c12_budget", c12_budget, display=False)
+    glue("ch6_c12_wide", c12, display=False)
+    glue("ch6_c12_narrow", c12_narrow, display=False)
+    glue("ch6_c12_gap", abs(c12 - c12_narrow), display=False)
+    glue("ch6_c12_side", "lower" if c12 < c12_narrow else "higher", display=False)
 runs = {"long schedule, seed 0": (0, None)}
 runs.update({f"{short} epochs, seed {s}": (s, short) for s in profile.seeds})
 protocol = {}
@@ -532,6 +545,13 @@ print(
 # {glue:text}`ch6_c13_kept_story` The paper's 0.782 % is a mean over five seeds of a network
 # {glue:text}`ch6_width_cost:.0f` times as costly; ours is one seed of the 240-unit network,
 # which the table at the end grades by the rule above.
+#
+# C12, reduced: trained for {glue:text}`ch6_c12_budget` epochs, the naive 1600-unit network
+# errs on {glue:text}`ch6_c12_wide:.2f` % of the test digits, the 240-unit one on the same
+# schedule and seed on {glue:text}`ch6_c12_narrow:.2f` %: the wide network's error is
+# {glue:text}`ch6_c12_gap:.2f` points {glue:text}`ch6_c12_side` at this budget. The paper's
+# 1.14 % comes after its long schedule; the table grades the reduced number against it, and
+# a reduced number within the tolerance would be "partly reproduced", never "reproduced".
 
 # %% [markdown]
 # ## C16 and C17: transfer, and confidence on mistakes
@@ -973,11 +993,10 @@ glue("ch6_train_adv_loss", h_adv["adv_loss"][k], display=False)
 # transfer errors and confidences. The 1600-unit protocol (C12–C14: early stopping on the
 # adversarial validation error, retraining on all 60,000 digits, five seeds) ran reduced, on
 # the 240-unit network with one long and {glue:text}`ch6_n_seeds` short seeds, and the rows
-# say so; C13 and C14 are graded by the rules stated before their runs, and C12, which needs
-# the 1600-unit network itself, was not run. The paper gives no number for C18, C20 and C21;
-# as every claim without a
-# number in this book, each is graded by the rule stated above, before its measurement, and
-# its note repeats the rule. C19 is measured with the short budget, which the note says;
+# say so; C13 and C14 are graded by the rules stated before their runs, and C12 is the
+# short-schedule run of the 1600-unit network, graded as its section says. The paper gives no
+# number for C18, C20 and C21; as every claim without a number in this book, each is graded
+# by the rule stated above, before its measurement, and its note repeats the rule. C19 is measured with the short budget, which the note says;
 # where its numbers miss the paper's but its finding (training on noise buys no robustness
 # to FGSM, training on FGSM examples does) holds, the verdict is "partly reproduced". C10,
 # α = 0.5, is a setting of the method, not a result: every adversarial training in this book
@@ -1041,14 +1060,17 @@ claims = [
     ),
     reporting.Claim(
         "C12",
-        f"maxout {paper_large}, naive",
+        f"maxout {paper_large}, naive"
+        + ("" if c12_budget is None else f"; reduced: {c12_budget} epochs, seed 0"),
         "test error",
         paper=1.14,
         ours=c12,
         tolerance=0.2,
+        verdict="" if c12_budget is None or abs(c12 - 1.14) > 0.2 else "partly reproduced",
         note=""
-        if c12 is not None
-        else f"a {paper_large}-unit network costs {macs[paper_large] / macs[profile.maxout_units]:.0f}x "
+        if c12_budget is None
+        else f"the {profile.maxout_units}-unit network on the same schedule: {c12_narrow:.2f} %; "
+        f"a {paper_large}-unit network costs {macs[paper_large] / macs[profile.maxout_units]:.0f}x "
         f"the multiply-adds of a {profile.maxout_units}-unit one per digit; its long schedule is "
         "beyond 2 CPU cores (the paper profile runs it)",
     ),
