@@ -77,7 +77,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "850d9d6ff57f2aca968a58a5383b40b8b2d79efa"
+ADVKERAS_REV = "53ff589c82ebc1fadf92007d87cc9113ca4415e9"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
