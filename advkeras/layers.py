@@ -607,8 +607,8 @@ class RBF(keras.layers.Layer):
     """
 
     advkeras_output_kind = "independent"
-    #: Options added after models were cached: left out of ``get_config`` at these
-    #: defaults, so that the configs (and cache keys) of older models stay the same.
+    #: Options added after models were cached, left out of ``get_config`` at these
+    #: defaults so that the configs (and cache keys) of older models stay the same.
     config_omits_defaults: ClassVar[dict[str, Any]] = {"shared_beta": False}
 
     def __init__(
@@ -674,7 +674,11 @@ class RBF(keras.layers.Layer):
 
     @property
     def beta(self) -> Any:
-        """The precisions β = exp(log_beta): shape ``(units,)``, ``(units, in)`` per dimension, ``(1,)`` shared."""
+        """The precisions β = exp(``log_beta``), of shape ``(units,)``, ``(units, in)`` or ``(1,)``.
+
+        One per unit by default, one per unit and input dimension with
+        ``per_dimension=True``, one for all units with ``shared_beta=True``.
+        """
         return ops.exp(self.log_beta)
 
     def squared_distances(self, inputs: Any) -> Any:

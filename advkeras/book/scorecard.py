@@ -189,7 +189,7 @@ def _results_dir(chapters_dir: Path, results_dir: str | os.PathLike[str] | None)
     return Path(results_dir) if results_dir is not None else chapters_dir / "results"
 
 
-#: The book's chapters (the notebooks' stems, in order): what :func:`fetch_results` asks for.
+#: The book's chapters, the notebooks' stems in order, which :func:`fetch_results` asks for.
 CHAPTERS = (
     "01_introduction",
     "02_related_work",
