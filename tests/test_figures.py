@@ -22,6 +22,7 @@ test (``tests/browser/test_pages.py``) checks the built pages.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
@@ -72,25 +73,23 @@ def _is_image(output: Any) -> bool:
     return any(mime in output.get("data", {}) for mime in IMAGE_MIMES)
 
 
+def _glue_outputs(nb: nbformat.NotebookNode) -> Iterator[Any]:
+    """Every output of a code cell that ``myst_nb.glue`` wrote."""
+    for c in nb.cells:
+        if c.cell_type == "code":
+            yield from (o for o in c.get("outputs", []) if _is_glue(o))
+
+
 def glued_names(nb: nbformat.NotebookNode) -> set[str]:
-    return {
-        o.metadata["scrapbook"]["name"]
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if _is_glue(o)
-    }
+    return {o.metadata["scrapbook"]["name"] for o in _glue_outputs(nb)}
 
 
 def glued_images(nb: nbformat.NotebookNode) -> set[str]:
     """The glued names whose value is an image (a figure glued for ``{glue:figure}``)."""
     return {
         o.metadata["scrapbook"]["name"]
-        for c in nb.cells
-        if c.cell_type == "code"
-        for o in c.get("outputs", [])
-        if _is_glue(o)
-        and any(k.removeprefix(GLUE_PREFIX) in IMAGE_MIMES for k in o.get("data", {}))
+        for o in _glue_outputs(nb)
+        if any(k.removeprefix(GLUE_PREFIX) in IMAGE_MIMES for k in o.get("data", {}))
     }
 
 

@@ -51,6 +51,8 @@ __all__ = [
     "default_folder",
     "entry_for",
     "install",
+    "is_url",
+    "open_file",
     "read_manifest",
     "ship",
     "source",
@@ -77,15 +79,16 @@ def source() -> str | None:
     return str(folder) if (folder / MANIFEST).is_file() else None
 
 
-def _is_url(where: str) -> bool:
-    return urllib.parse.urlparse(where).scheme in ("http", "https", "file")
+def is_url(where: str) -> bool:
+    """Whether ``where`` is an ``http(s)://`` or ``file://`` address rather than a folder."""
+    return urllib.parse.urlparse(str(where)).scheme in ("http", "https", "file")
 
 
-def _open(where: str, name: str) -> BinaryIO:
-    """``where/name`` opened for reading, ``where`` being a folder or a URL."""
-    if _is_url(where):
+def open_file(where: str, name: str, *, timeout: float = 60.0) -> BinaryIO:
+    """``where/name`` opened for reading, ``where`` being a folder or a URL (:func:`is_url`)."""
+    if is_url(where):
         return urllib.request.urlopen(
-            where.rstrip("/") + "/" + urllib.parse.quote(name), timeout=60
+            str(where).rstrip("/") + "/" + urllib.parse.quote(name), timeout=timeout
         )
     return open(Path(where) / name, "rb")  # noqa: SIM115 (the caller closes it)
 
@@ -93,7 +96,7 @@ def _open(where: str, name: str) -> BinaryIO:
 def read_manifest(where: str | Path) -> dict[str, Any]:
     """The manifest of a folder or URL of shipped networks (``{"networks": [...]}``)."""
     where = str(where)
-    with _open(where, MANIFEST) as f:
+    with open_file(where, MANIFEST) as f:
         manifest = json.loads(f.read().decode())
     if not isinstance(manifest, dict) or not isinstance(manifest.get("networks"), list):
         raise ValueError(f"{where}/{MANIFEST} has no list 'networks'")
@@ -140,7 +143,7 @@ def install(spec: Mapping[str, Any], entry_dir: Path, *, verbose: bool = True) -
     try:
         with atomic_path(entry_dir) as tmp:
             tmp.mkdir()
-            with _open(where, name) as response, open(tmp / MODEL_FILE, "wb") as out:
+            with open_file(where, name) as response, open(tmp / MODEL_FILE, "wb") as out:
                 shutil.copyfileobj(response, out)
             shipped = {k: v for k, v in entry.items() if k not in ("spec", "history")}
             record = write_record(tmp, spec, entry.get("history", {}), shipped=shipped)

@@ -258,19 +258,18 @@ def fetch_results(
     ['02_related_work']
     """
     import urllib.error
-    import urllib.parse
-    import urllib.request
 
-    if urllib.parse.urlparse(str(url)).scheme not in ("http", "https", "file"):
+    from advkeras.book.networks import is_url, open_file
+
+    if not is_url(url):
         raise ValueError(
             "argument `url`: Expected an http(s):// or file:// address of a results folder. "
             f"Received: {url!r}"
         )
     records: dict[str, dict[str, Any]] = {}
     for stem in chapters:
-        address = f"{str(url).rstrip('/')}/{urllib.parse.quote(stem)}.json"
         try:
-            with urllib.request.urlopen(address, timeout=timeout) as response:
+            with open_file(url, f"{stem}.json", timeout=timeout) as response:
                 text = response.read().decode("utf-8")
         except urllib.error.HTTPError as err:
             if err.code == 404:
@@ -280,7 +279,7 @@ def fetch_results(
             if isinstance(err.reason, FileNotFoundError):
                 continue
             raise
-        records[stem] = _record(text, stem, address)
+        records[stem] = _record(text, stem, f"{str(url).rstrip('/')}/{stem}.json")
     return records
 
 
