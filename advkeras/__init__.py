@@ -7,6 +7,7 @@ paper lives in the module named after it:
 - :mod:`advkeras.attacks`: the fast gradient sign method and the paper's other perturbations;
 - :mod:`advkeras.training`: adversarial training as a Keras ``fit()`` loop;
 - :mod:`advkeras.pylearn2`: the original maxout network's optimiser, momentum ramp and early stopping;
+- :mod:`advkeras.masks`: dropout masks drawn before an XLA-compiled training step;
 - :mod:`advkeras.pipeline`: in-memory arrays as a ``tf.data`` pipeline without autotuning threads;
 - :mod:`advkeras.fitting`: ``fit_classifier``, the one call that trains as the paper does;
 - :mod:`advkeras.layers`: ``Maxout``, ``MaxoutConv2D``, ``RBF``;
@@ -39,6 +40,7 @@ _SUBMODULES = (
     "fitting",
     "layers",
     "losses",
+    "masks",
     "models",
     "pipeline",
     "plotting",
@@ -66,6 +68,7 @@ if TYPE_CHECKING:  # pragma: no cover
         fitting,
         layers,
         losses,
+        masks,
         models,
         pipeline,
         plotting,

@@ -82,6 +82,7 @@ def fit_classifier(
     differentiable: bool = False,
     random_start: bool = False,
     step_size: float | None = None,
+    jit_compile: bool | str = "auto",
 ) -> keras.Model:
     """Train a classifier cleanly, adversarially (§6) or with a noise control.
 
@@ -146,6 +147,14 @@ def fit_classifier(
         random_start, step_size: the FGSM step of adversarial training starts at
             a random point of the ε-ball and has size ``step_size`` (Wong et al.
             2020); see :class:`~advkeras.training.AdversarialModel`.
+        jit_compile: ``True``: compile the training step with XLA, the dropout masks
+            drawn outside it (:meth:`~advkeras.training.AdversarialModel.make_train_function`),
+            and the validation step with XLA. The steps compute the same
+            function as in the graph runtime, with other float rounding; over
+            many epochs that makes a different network of the same recipe.
+            See ``benchmarks/RESULTS.md`` §5 for the speed. ``"auto"``
+            (the default) is Keras' rule: XLA when there is an accelerator, not
+            on a CPU-only machine.
 
     Returns:
         The trained *base* model, with ``advkeras_history``: the fit history
@@ -171,6 +180,8 @@ def fit_classifier(
     if isinstance(seed, bool) or not isinstance(seed, int | np.integer):
         raise invalid("seed", "an integer", seed)
     steps_per_execution = check_positive_int(steps_per_execution, "steps_per_execution")
+    if not isinstance(jit_compile, bool) and jit_compile != "auto":
+        raise invalid("jit_compile", "True, False or 'auto'", jit_compile)
     if perturbation in ("sign_noise", "uniform_noise"):
         train_perturbation = perturbation
     elif adversarial:
@@ -225,7 +236,9 @@ def fit_classifier(
         if "adv_" in monitor and adv.eps == 0:
             raise invalid("monitor", "a metric without 'adv_' when eps=0", monitor)
         cbs.append(early_stopping(monitor, patience))
-    adv.compile(optimizer=optimizer, steps_per_execution=steps_per_execution)
+    adv.compile(
+        optimizer=optimizer, steps_per_execution=steps_per_execution, jit_compile=jit_compile
+    )
     # The batches come from array_dataset (made here, after compile: the shuffling
     # seed is the next one drawn from TensorFlow's global seed).
     train = array_dataset(x, y, batch_size=batch_size, shuffle=True)

@@ -23,6 +23,7 @@ import keras
 import numpy as np
 from keras import constraints, initializers, ops, regularizers
 
+from advkeras import masks
 from advkeras._validation import (
     check_labels,
     check_positive_float,
@@ -543,9 +544,27 @@ class InputDropout(keras.layers.Layer):
         self.seed_generator = keras.random.SeedGenerator(self.seed)
         self.supports_masking = True
 
+    @property
+    def maskable(self) -> bool:
+        """Whether the layer draws masks at all (``rate > 0``); see :mod:`advkeras.masks`."""
+        return self.rate > 0.0
+
+    def draw_mask(self, shape: Any) -> Any:
+        """A mask of ``shape``, 0 where a value is dropped and its scale where kept.
+
+        In training mode the layer's output is ``inputs`` times such a mask,
+        drawn with the layer's own seed generator (:mod:`advkeras.masks`).
+        """
+        u = keras.random.uniform(shape, seed=self.seed_generator, dtype=self.compute_dtype)
+        scale = 1.0 / (1.0 - self.rate) if self.rescale else 1.0
+        return ops.where(u >= self.rate, ops.cast(scale, u.dtype), ops.zeros_like(u))
+
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if not training or self.rate == 0.0:
             return inputs
+        mask = masks.take(self)
+        if mask is not None:
+            return inputs * ops.cast(mask, inputs.dtype)
         u = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator, dtype=inputs.dtype)
         kept = u >= self.rate
         scale = 1.0 / (1.0 - self.rate) if self.rescale else 1.0

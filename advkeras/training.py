@@ -51,6 +51,7 @@ import numpy as np
 import tensorflow as tf
 
 from advkeras import losses as losses_lib
+from advkeras import masks
 from advkeras._validation import (
     check_choice,
     check_clip,
@@ -539,6 +540,8 @@ class AdversarialModel(keras.Model):
             weighted_metrics: as ``metrics``, weighted by ``sample_weight``.
             **kwargs: other ``keras.Model.compile`` arguments
                 (``jit_compile``, ``steps_per_execution``, ``run_eagerly``...).
+                With ``jit_compile=True`` the training step's random numbers
+                are drawn outside XLA (:meth:`make_train_function`).
         """
         if loss_weights is not None:
             raise invalid("loss_weights", "None (AdversarialModel has one output)", loss_weights)
@@ -712,7 +715,11 @@ class AdversarialModel(keras.Model):
                 layer,
             )
         encoder, head = splits[layer]
-        return types.SimpleNamespace(encoder=encoder, head=head)
+        if isinstance(model, keras.Sequential):
+            encoder_layers = layers[: [x.name for x in layers].index(layer) + 1]
+        else:
+            encoder_layers = list(encoder.layers)
+        return types.SimpleNamespace(encoder=encoder, head=head, encoder_layers=encoder_layers)
 
     def _labels(self, y: Any) -> tf.Tensor:
         """Integer labels in graph: {0, 1} for binary kinds, class indices otherwise."""
@@ -795,7 +802,9 @@ class AdversarialModel(keras.Model):
             g = grad if self.differentiable else tf.stop_gradient(grad)
             eta = core.optimize_linear(g, self.eps, self.norm, targeted=self.targeted is not False)
         elif self.perturbation in ("sign_noise", "uniform_noise"):
-            eta = core.random_eta(tf.shape(x), self.eps, self.perturbation, self._noise_seed)
+            eta = masks.take(self._noise_seed)  # drawn before an XLA step
+            if eta is None:
+                eta = core.random_eta(tf.shape(x), self.eps, self.perturbation, self._noise_seed)
         else:
             raise invalid(
                 "grad",
@@ -843,10 +852,90 @@ class AdversarialModel(keras.Model):
         ids = {id(m) for m in measured}
         return {m.name: m.result() for m in self.metrics if id(m) in ids}
 
+    # -- XLA ------------------------------------------------------------------
+
+    def make_train_function(self, force: bool = False) -> Any:
+        """Keras' train function; with ``jit_compile=True``, random numbers are drawn outside XLA.
+
+        XLA on CPU draws random numbers slowly inside a training step, and
+        other ones than the graph runtime (see :mod:`advkeras.masks`). When
+        the model is compiled with ``jit_compile=True`` and its step draws
+        any (dropout layers that can take ready-drawn masks, the noise of
+        ``"sign_noise"``/``"uniform_noise"``, a ``random_start``), the step
+        runs in TensorFlow's graph runtime only to draw them, and everything
+        else (forward and backward passes, FGSM, the update, the metrics) in
+        one XLA-compiled function that receives them. Same random numbers,
+        same function: the weights agree with the graph runtime's to float
+        rounding (``tests/test_masks.py``).
+        """
+        if self.train_function is not None and not force:
+            return self.train_function
+        layers = masks.maskable_layers(self.base_model)
+        noise = self.perturbation in ("sign_noise", "uniform_noise") or self.random_start
+        xla = bool(self.jit_compile) and not self.run_eagerly and bool(layers or noise)
+        # In a namespace that Keras neither tracks nor saves (the layers are base_model's).
+        self._xla_masked = None
+        if not xla:
+            return super().make_train_function(force)
+        self._xla_masked = types.SimpleNamespace(
+            layers=layers,
+            step=tf.function(self._train_step_given_masks, jit_compile=True, reduce_retracing=True),
+        )
+        self.jit_compile = False  # Keras' function stays in the graph runtime...
+        try:
+            return super().make_train_function(force)
+        finally:
+            self.jit_compile = True  # ...and train_step calls the XLA one.
+
+    def _mask_passes(self, layers: Sequence[Any]) -> dict[Any, int]:
+        """How many training-mode calls one train step makes of each of ``layers``."""
+        if self.perturbation == "none":
+            return dict.fromkeys(layers, 1)
+        if self.layer is None:
+            passes = 3 if self.random_start or self.step_size is not None else 2
+            return dict.fromkeys(layers, passes)
+        encoder = {id(layer) for layer in self._split.encoder_layers}
+        return {layer: 1 if id(layer) in encoder else 2 for layer in layers}
+
+    def _random_draws(self, x: tf.Tensor) -> dict[Any, list[tf.Tensor]]:
+        """The step's random numbers other than dropout's: the noise of η, the random start."""
+        draws = {}
+        if self.perturbation in ("sign_noise", "uniform_noise"):
+            if self.layer is None:
+                shape = tf.shape(x)
+            else:
+                hidden = self.base_model.get_layer(self.layer).output.shape[1:]
+                shape = tf.concat([tf.shape(x)[:1], tf.constant(hidden, tf.int32)], axis=0)
+            eta = core.random_eta(shape, self.eps, self.perturbation, self._noise_seed)
+            draws[self._noise_seed] = [eta]
+        if self.random_start:
+            delta = core.random_eta(tf.shape(x), self.eps, "uniform_noise", self._start_seed)
+            draws[self._start_seed] = [delta]
+        return draws
+
+    def _train_step_given_masks(self, data: Any, drawn: list[list[tf.Tensor]]) -> Any:
+        keys = self._xla_masked.keys
+        with masks.given(dict(zip(keys, drawn, strict=True))):
+            return self._train_step(data)
+
     # -- steps ----------------------------------------------------------------
 
     def train_step(self, data: Any) -> dict[str, tf.Tensor]:
-        """One minibatch of J̃: 2 forward + 2 backward passes (1 + 1 for ``"none"``)."""
+        """One minibatch of J̃: 2 forward + 2 backward passes (1 + 1 for ``"none"``).
+
+        Under ``jit_compile=True`` the step's dropout masks are drawn first
+        and the rest runs under XLA (:meth:`make_train_function`).
+        """
+        if getattr(self, "_xla_masked", None) is None:
+            return self._train_step(data)
+        layers = self._xla_masked.layers
+        x = _single_input(keras.utils.unpack_x_y_sample_weight(data)[0])
+        drawn = masks.draw(layers, tf.shape(x)[0], self._mask_passes(layers))
+        others = self._random_draws(x)
+        self._xla_masked.keys = [*layers, *others]
+        return self._xla_masked.step(data, [*drawn, *others.values()])
+
+    def _train_step(self, data: Any) -> dict[str, tf.Tensor]:
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
         x = _single_input(x)
         y = self._labels(y)
@@ -921,7 +1010,9 @@ class AdversarialModel(keras.Model):
         x = tf.convert_to_tensor(x)
         if not self.random_start:
             return x
-        delta = core.random_eta(tf.shape(x), self.eps, "uniform_noise", self._start_seed)
+        delta = masks.take(self._start_seed)  # drawn before an XLA step
+        if delta is None:
+            delta = core.random_eta(tf.shape(x), self.eps, "uniform_noise", self._start_seed)
         return core.perturb(x, delta, self.clip)
 
     def step_from(self, x: Any, start: Any, grad: Any) -> tf.Tensor:

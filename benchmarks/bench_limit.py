@@ -15,18 +15,20 @@ epoch time by it:
 - ``fit_classifier`` clean (the book's naive network; ``eps=0``, no
   validation) and adversarial (α = .5, ε = .25): :func:`~advkeras.pipeline.array_dataset`
   and ``steps_per_execution=100``, the same weights (``tests/test_training.py``);
-- the per-epoch validation of the adversarial run (clean + FGSM on 10,000
-  images) as a share of its epoch.
+- each of these with ``jit_compile=True``: the step under XLA, with the
+  dropout masks drawn outside it (:mod:`advkeras.masks`);
+- the per-epoch validation of the adversarial ``fit_classifier`` runs (clean
+  + FGSM on 10,000 images) as a share of their epoch.
 
 Each path runs ``--epochs`` epochs (3) after its first one (tracing, warm-up),
 and the median is reported with min–max. The targets (issue 11): every path
 within 1.6× its limit, validation ≤ 15 % of an adversarial epoch.
 
-``--diagnose`` adds one clean epoch (after a warm-up) of the same
-``AdversarialModel`` path under settings that were tried and are not used:
-``jit_compile=True`` with and without dropout (XLA:CPU's random numbers for
-the dropout masks are what makes the compiled step slow), and Keras'
-``mixed_bfloat16`` policy. Run:
+``--diagnose`` adds one clean epoch (after a warm-up) under settings that
+were tried and are not used: the base model alone in Keras' own ``fit``
+(graph, and ``jit_compile=True``, where XLA draws the dropout masks: what
+makes that compiled step slow), ``AdversarialModel`` under XLA without
+dropout, and Keras' ``mixed_bfloat16`` policy. Run:
 ``python benchmarks/bench_limit.py [--n 50000] [--epochs 3] [--diagnose]``;
 results to ``results/limit.json``.
 """
@@ -107,15 +109,16 @@ def epoch_timer() -> object:
 
 
 def train_path(
-    x, y, val, *, adversarial: bool, epochs: int, fast: bool, **options: Any
+    x, y, val, *, adversarial: bool, epochs: int, fast: bool, jit: bool = False, **options: Any
 ) -> dict[str, list[float]]:
     """Epoch seconds of one training path (the first epoch, with tracing, left out).
 
     ``fast``: :func:`advkeras.fitting.fit_classifier` (array_dataset,
     ``steps_per_execution=100``); otherwise ``AdversarialModel.fit`` on the
-    arrays with Keras' defaults. ``options``: ``jit_compile``, ``dropout``
-    (None: no dropout layers) and ``policy`` (a Keras dtype policy), for
-    ``--diagnose``.
+    arrays with Keras' defaults. ``jit``: ``jit_compile=True``. ``options``,
+    for ``--diagnose``: ``dropout`` (None: no dropout layers), ``policy`` (a
+    Keras dtype policy) and ``keras_fit`` (the base model alone in Keras' own
+    ``fit``, clean).
     """
     import keras
 
@@ -131,7 +134,22 @@ def train_path(
         model = models.maxout_mlp(240, 5, seed=0, **kw)
         timer = epoch_timer()
         eps = 0.25 if adversarial else 0.0
-        if fast:
+        if options.pop("keras_fit", False):
+            model.compile(
+                optimizer=pylearn2.paper_sgd(),
+                loss="sparse_categorical_crossentropy",
+                jit_compile=jit,
+            )
+            model.fit(
+                x,
+                y,
+                batch_size=BATCH,
+                epochs=epochs + 1,
+                validation_data=val,
+                callbacks=[timer, pylearn2.MomentumSchedule()],
+                verbose=0,
+            )
+        elif fast:
             fitting.fit_classifier(
                 model,
                 x,
@@ -143,12 +161,13 @@ def train_path(
                 eps=eps,
                 callbacks=[timer],
                 verbose=0,
+                jit_compile=jit,
             )
         else:
             adv = training.AdversarialModel(
                 model, eps=eps, perturbation="fgsm" if adversarial else "none", seed=0
             )
-            adv.compile(optimizer=pylearn2.paper_sgd(), **options)
+            adv.compile(optimizer=pylearn2.paper_sgd(), jit_compile=jit, **options)
             adv.fit(
                 x,
                 y,
@@ -178,34 +197,38 @@ def main() -> None:
     val = (s.x_val, s.y_val)
     limit, flops = matmul_epoch_seconds(len(s.x_train), args.epochs)
     lim = float(np.median(limit))
-    paths = {  # name: (forward-equivalents of the limit, adversarial, fast)
-        "AdversarialModel.fit on arrays, clean": (1, False, False),
-        "AdversarialModel.fit on arrays, adversarial": (2, True, False),
-        "fit_classifier clean": (1, False, True),
-        "fit_classifier adversarial": (2, True, True),
-    }
+    paths = {}  # name: (forward-equivalents of the limit, adversarial, fast, jit)
+    for fast, path in ((False, "AdversarialModel.fit on arrays"), (True, "fit_classifier")):
+        for jit, suffix in ((False, ""), (True, ", jit_compile=True")):
+            paths[f"{path}, clean{suffix}"] = (1, False, fast, jit)
+            paths[f"{path}, adversarial{suffix}"] = (2, True, fast, jit)
     rows: dict[str, list[float]] = {"limit (3 forward-equivalents of matmuls)": limit}
     multiples: dict[str, float] = {}
-    val_share: list[float] = []
-    for name, (times, adversarial, fast) in paths.items():
-        with_val = val if name == "fit_classifier adversarial" else None
-        t = train_path(*data, with_val, adversarial=adversarial, epochs=args.epochs, fast=fast)
+    val_share: dict[str, list[float]] = {}
+    for name, (times, adversarial, fast, jit) in paths.items():
+        with_val = val if fast and adversarial else None
+        t = train_path(
+            *data, with_val, adversarial=adversarial, epochs=args.epochs, fast=fast, jit=jit
+        )
         rows[name] = t["train"]
         multiples[name] = float(np.median(t["train"])) / (times * lim)
         if with_val is not None:
-            rows["adversarial epoch incl. validation"] = t["total"]
-            val_share = [(a - b) / b for a, b in zip(t["total"], t["train"], strict=True)]
+            rows[f"{name}, incl. validation"] = t["total"]
+            val_share[name] = [(a - b) / b for a, b in zip(t["total"], t["train"], strict=True)]
     diagnostics: dict[str, list[float]] = {}
     if args.diagnose:
         for name, options in {
-            "jit_compile=True": {"jit_compile": True},
-            "jit_compile=True, no dropout": {"jit_compile": True, "dropout": None},
-            "no dropout (graph)": {"dropout": None},
-            "mixed_bfloat16": {"policy": "mixed_bfloat16"},
-            "float32 (the same run, for comparison)": {},
+            "Keras Model.fit of the base model (graph)": {"keras_fit": True},
+            "Keras Model.fit of the base model, jit_compile=True (XLA draws the masks)": {
+                "keras_fit": True,
+                "jit": True,
+            },
+            "AdversarialModel.fit, jit_compile=True, no dropout": {"jit": True, "dropout": None},
+            "AdversarialModel.fit, mixed_bfloat16": {"policy": "mixed_bfloat16"},
+            "AdversarialModel.fit, float32 (the same run, for comparison)": {},
         }.items():
             t = train_path(*data, None, adversarial=False, epochs=1, fast=False, **options)
-            diagnostics[f"AdversarialModel.fit on arrays, clean, {name}"] = t["train"]
+            diagnostics[f"clean, {name}"] = t["train"]
     result = {
         "n": len(s.x_train),
         "epochs": args.epochs,
@@ -225,7 +248,8 @@ def main() -> None:
         print(f"{name:70s} median {np.median(ts):6.2f} s  ({min(ts):.2f}–{max(ts):.2f})")
     for name, m in multiples.items():
         print(f"{name:70s} {m:.2f}× its limit (target {TARGET}×)")
-    print(f"validation: {100 * np.median(val_share):.0f} % of an adversarial epoch")
+    for name, share in val_share.items():
+        print(f"validation: {100 * np.median(share):.0f} % of an epoch of {name}")
     print(f"wrote {out}")
 
 

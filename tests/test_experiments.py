@@ -531,6 +531,15 @@ def test_the_paper_profile_runs_under_a_tiny_budget(cache_dir):
     assert spec["profile"] == "paper" and spec["fit"]["patience"] == 1
 
 
+def test_a_profile_with_jit_compile_names_it_in_the_key_and_one_without_does_not():
+    """The networks trained before jit_compile existed keep their keys; XLA ones get others."""
+    book = profiles.get_profile("book")
+    plain = experiments.recipe_spec("maxout", book, adversarial=True)
+    xla = experiments.recipe_spec("maxout", book.replace(jit_compile=True), adversarial=True)
+    assert "jit_compile" not in plain["fit"] and xla["fit"]["jit_compile"] is True
+    assert {k: v for k, v in xla["fit"].items() if k != "jit_compile"} == plain["fit"]
+
+
 @needs_mnist
 def test_the_large_network_is_retrained_on_all_the_data_for_the_kept_epochs(cache_dir, monkeypatch):
     """C13: stage 1 stops early on the split; stage 2 trains k epochs on train + validation."""

@@ -208,7 +208,14 @@ _NOT_SETTINGS = (
 
 #: Settings that fit_classifier gained after the book's networks were keyed: a key
 #: names them only when they differ from their default (which is what ran before).
-_NAMED_WHEN_SET = ("norm", "layer", "differentiable", "random_start", "step_size")
+_NAMED_WHEN_SET = (
+    "norm",
+    "layer",
+    "differentiable",
+    "random_start",
+    "step_size",
+    "jit_compile",
+)
 
 
 def _fit_settings(**fit: Any) -> dict[str, Any]:
@@ -711,6 +718,7 @@ def _maxout_fit(
         **({"alpha": alpha} if adversarial else {}),
         l1=("h0", coef) if coef else None,
         patience=patience,
+        **({"jit_compile": True} if p.jit_compile else {}),
         **variant,
     )
 

@@ -82,6 +82,9 @@ class Profile:
     pgd_steps: int = 40
     epochs_fast: int = 10
     fast_train: int = 10_000
+    # Train the maxout networks with XLA (``fit_classifier(jit_compile=True)``, the dropout
+    # masks drawn outside it); False: TensorFlow's graph runtime. A key names it only when True.
+    jit_compile: bool = False
 
     def describe(self) -> str:
         """One line that a chapter prints so the reader knows which profile ran."""
