@@ -134,22 +134,7 @@ def train_path(
         model = models.maxout_mlp(240, 5, seed=0, **kw)
         timer = epoch_timer()
         eps = 0.25 if adversarial else 0.0
-        if options.pop("keras_fit", False):
-            model.compile(
-                optimizer=pylearn2.paper_sgd(),
-                loss="sparse_categorical_crossentropy",
-                jit_compile=jit,
-            )
-            model.fit(
-                x,
-                y,
-                batch_size=BATCH,
-                epochs=epochs + 1,
-                validation_data=val,
-                callbacks=[timer, pylearn2.MomentumSchedule()],
-                verbose=0,
-            )
-        elif fast:
+        if fast:
             fitting.fit_classifier(
                 model,
                 x,
@@ -164,11 +149,16 @@ def train_path(
                 jit_compile=jit,
             )
         else:
-            adv = training.AdversarialModel(
-                model, eps=eps, perturbation="fgsm" if adversarial else "none", seed=0
-            )
-            adv.compile(optimizer=pylearn2.paper_sgd(), jit_compile=jit, **options)
-            adv.fit(
+            if options.pop("keras_fit", False):  # Keras' own fit of the base model, clean
+                trainer, loss = model, {"loss": "sparse_categorical_crossentropy"}
+            else:
+                perturbation = "fgsm" if adversarial else "none"
+                trainer = training.AdversarialModel(
+                    model, eps=eps, perturbation=perturbation, seed=0
+                )
+                loss = {}
+            trainer.compile(optimizer=pylearn2.paper_sgd(), jit_compile=jit, **loss, **options)
+            trainer.fit(
                 x,
                 y,
                 batch_size=BATCH,

@@ -77,10 +77,6 @@ print("GPU:", ", ".join(gpu.name for gpu in gpus) if gpus else "none, TensorFlow
 
 # %%
 # %matplotlib inline
-import contextlib
-import io
-import tempfile
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -464,31 +460,7 @@ glue("ch11_c36_gain", "below" if gain else "not below", display=False)
 # numbers mean nothing).
 
 # %%
-try:
-    with contextlib.redirect_stdout(io.StringIO()):  # keras' "Downloading data from ..." line
-        (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(
-            train=profile.cifar_train, test=profile.cifar_test
-        )
-    cifar_source = "CIFAR-10"
-except Exception as error:  # offline: no local copy, and the download fails
-    cifar_source = None
-    print(
-        f"CIFAR-10 is not available: no local copy, and the download failed ({type(error).__name__})"
-    )
-if cifar_source is None and profile.name == "smoke":
-    rng = np.random.default_rng(0)
-    n_cifar = profile.cifar_train + profile.cifar_test
-    folder = datasets.write_cifar10_batches(
-        Path(tempfile.mkdtemp()) / "cifar-10-batches-py",
-        rng.integers(0, 256, (n_cifar, 32, 32, 3), dtype=np.uint8),
-        rng.integers(0, 10, n_cifar),
-        test_size=profile.cifar_test,
-    )
-    (cx_train, cy_train), (cx_test, cy_test) = datasets.load_cifar10(
-        train=profile.cifar_train, test=profile.cifar_test, data_dir=folder
-    )
-    cifar_source = "random stand-in images (smoke profile)"
-print("CIFAR-10 source:", cifar_source)
+cifar_source, (cx_train, cy_train), (cx_test, cy_test) = experiments.cifar10(profile)
 
 # %%
 cifar = None

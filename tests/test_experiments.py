@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pytest
 
-from advkeras import environment, fitting, losses, models, pylearn2, training
+from advkeras import datasets, environment, fitting, losses, models, pylearn2, training
 from advkeras.book import cache, experiments, profiles
 
 MNIST_DIR = Path(__file__).resolve().parents[1] / "data" / "mnist"
@@ -619,3 +619,23 @@ def test_the_retraining_protocol_takes_a_stage1_budget(cache_dir, monkeypatch):
     assert len(fits) == trained
     with pytest.raises(ValueError, match="`epochs`"):
         experiments.maxout_retrained(tiny, seed=2, epochs=0)
+
+
+def test_cifar10_falls_back_to_a_stand_in_under_smoke_only(monkeypatch, capsys):
+    """Offline, smoke gets random images in the CIFAR-10 format; other profiles get nothing."""
+    real = datasets.load_cifar10
+
+    def offline(*args: Any, data_dir: Any = None, **kwargs: Any) -> Any:
+        if data_dir is None:
+            raise OSError("no local copy, no internet")
+        return real(*args, data_dir=data_dir, **kwargs)
+
+    monkeypatch.setattr(datasets, "load_cifar10", offline)
+    smoke = profiles.get_profile("smoke").replace(cifar_train=12, cifar_test=5)
+    source, (x, y), (x_test, y_test) = experiments.cifar10(smoke)
+    assert source == "random stand-in images (smoke profile)"
+    assert x.shape[1:] == (32, 32, 3) and len(x) == len(y) == 12 and len(x_test) == 5
+    assert "CIFAR-10 is not available" in capsys.readouterr().out
+    book = profiles.get_profile("book")
+    assert experiments.cifar10(book) == (None, (None, None), (None, None))
+    assert "CIFAR-10 source: None" in capsys.readouterr().out

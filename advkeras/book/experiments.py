@@ -67,10 +67,13 @@ import contextlib
 import contextvars
 import hashlib
 import inspect
+import io
 import logging
 import math
+import tempfile
 import time
 from collections.abc import Callable, Iterator
+from pathlib import Path
 from typing import Any
 
 import keras
@@ -91,6 +94,7 @@ from advkeras.book.cache import cached_model, keras_config
 from advkeras.book.profiles import Profile, get_profile
 
 __all__ = [
+    "cifar10",
     "conv_maxout_cifar10",
     "deep_rbf",
     "describe",
@@ -436,6 +440,53 @@ def mnist(profile: Profile | str | None = None) -> datasets.Splits:
     """
     p = _profile(profile)
     return datasets.mnist_splits(train=p.mnist_train, val=p.mnist_val, test=p.mnist_test)
+
+
+def cifar10(
+    profile: Profile | str | None = None,
+) -> tuple[str | None, tuple[Any, Any], tuple[Any, Any]]:
+    """CIFAR-10 cut to the profile's sizes, where it can be had; under ``smoke``, a stand-in.
+
+    :func:`advkeras.datasets.load_cifar10` with the profile's ``cifar_train``
+    and ``cifar_test``: a local copy, or Keras' download. This machine and the
+    book's CI have neither, so: under ``smoke``, random images written in the
+    CIFAR-10 format to a temporary folder and loaded by the same code (the
+    code path is tested; its numbers mean nothing); under other profiles,
+    nothing. Prints where the images come from.
+
+    Args:
+        profile: a profile, a name, or ``None`` for ``$ADVKERAS_PROFILE``.
+
+    Returns:
+        ``(source, (x_train, y_train), (x_test, y_test))``: ``source`` is
+        ``"CIFAR-10"``, ``"random stand-in images (smoke profile)"``, or
+        ``None`` with pairs of ``None``.
+    """
+    p = _profile(profile)
+    try:
+        with contextlib.redirect_stdout(io.StringIO()):  # keras' "Downloading data from ..."
+            train, test = datasets.load_cifar10(train=p.cifar_train, test=p.cifar_test)
+        source = "CIFAR-10"
+    except Exception as error:  # offline: no local copy, and the download fails
+        train = test = (None, None)
+        source = None
+        print(
+            "CIFAR-10 is not available: no local copy, and the download failed "
+            f"({type(error).__name__})"
+        )
+    if source is None and p.name == "smoke":
+        rng = np.random.default_rng(0)
+        n = p.cifar_train + p.cifar_test
+        folder = datasets.write_cifar10_batches(
+            Path(tempfile.mkdtemp()) / "cifar-10-batches-py",
+            rng.integers(0, 256, (n, 32, 32, 3), dtype=np.uint8),
+            rng.integers(0, 10, n),
+            test_size=p.cifar_test,
+        )
+        train, test = datasets.load_cifar10(train=p.cifar_train, test=p.cifar_test, data_dir=folder)
+        source = "random stand-in images (smoke profile)"
+    print("CIFAR-10 source:", source)
+    return source, train, test
 
 
 def describe(profile: Profile | str | None = None) -> Profile:
