@@ -654,3 +654,36 @@ def test_xla_and_graph_runtime_give_the_same_examples_on_a_linear_model(monkeypa
         compiled.clear_compiled(model)
         results.append(attacks.fgsm(model, x, y, eps=0.2, clip=(0.0, 1.0)))
     np.testing.assert_array_equal(results[0], results[1])
+
+
+@pytest.mark.parametrize(
+    ("labels", "targeted"),
+    [(True, False), (False, False), (True, True)],
+    ids=["y", "predicted", "targeted"],
+)
+def test_fgsm_on_arrays_runs_chunks_of_batches_with_the_very_same_examples(labels, targeted):
+    """NumPy inputs under XLA: chunks of k batches per call (a loop), then the rest, one by one.
+
+    The examples equal those of the tensor path, which calls once per batch, bit for bit.
+    """
+    keras.utils.set_random_seed(3)
+    model = keras.Sequential(
+        [keras.Input((20,)), keras.layers.Dense(16, activation="relu"), keras.layers.Dense(4)]
+    )
+    assert compiled.use_xla(model)
+    k = compiled.chunk_batches(model, 4, (20,))
+    assert k == compiled.MAX_CHUNK
+    rng = np.random.default_rng(0)
+    n = 2 * k * 4 + 6  # two whole chunks, then a batch of 4 and one of 2
+    x = rng.uniform(0, 1, (n, 20)).astype(np.float32)
+    y = rng.integers(0, 4, n) if labels else None
+    options = dict(eps=0.1, clip=(0.0, 1.0), batch_size=4, targeted=targeted)
+    chunked = attacks.fgsm(model, x, y, **options)
+    one_by_one = attacks.fgsm(model, tf.constant(x), y, **options).numpy()
+    np.testing.assert_array_equal(chunked, one_by_one)
+    assert np.abs(chunked - x).max() > 0
+    kinds = {key[-1] for key in compiled.compiled_functions(model) if key[0] == "fgsm"}
+    assert kinds == {1, k}  # the chunked function and the one-batch one
+    # A convolution keeps one batch per call (graph runtime).
+    conv = keras.Sequential([keras.Input((8, 8, 1)), keras.layers.Conv2D(2, 3)])
+    assert compiled.chunk_batches(conv, 4, (8, 8, 1)) == 1

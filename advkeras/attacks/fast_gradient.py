@@ -31,6 +31,7 @@ import tensorflow as tf
 from advkeras._validation import check_clip, check_eps, check_epsilons, check_norm, invalid
 from advkeras.attacks import core
 from advkeras.attacks._inputs import (
+    DEFAULT_BATCH_SIZE,
     as_array,
     batches,
     check_batch_size,
@@ -44,6 +45,7 @@ from advkeras.attacks._inputs import (
     n_outputs,
 )
 from advkeras.attacks.compiled import (
+    chunk_batches,
     direction_function,
     fgsm_function,
     gradient_function,
@@ -192,16 +194,29 @@ def _fgsm_numpy(
     labels = None if y is None else class_labels(y, kind, n, model)
     if eps == 0.0:
         return arr.astype(np.float32, copy=True)
-    fn = fgsm_function(
-        model, kind, loss, norm, targeted, clip is not None, y is None, arr.shape[1:]
-    )
+    options = (model, kind, loss, norm, targeted, clip is not None, y is None, arr.shape[1:])
     eps_t = tf.constant(eps, tf.float32)
     low, high = clip_tensors(clip)
-    empty = tf.zeros([0], tf.int64)
     result = np.empty(arr.shape, dtype=np.float32)
-    for start, stop in batches(n, batch_size):
-        yb = empty if labels is None else tf.constant(labels[start:stop])
-        result[start:stop] = fn(float32(arr[start:stop]), yb, eps_t, low, high).numpy()
+    # Whole chunks of k batches, one call each (XLA: a loop over the batches), then the rest.
+    size = batch_size or DEFAULT_BATCH_SIZE
+    k = chunk_batches(model, size, arr.shape[1:])
+    rows = k * size
+    done = (n // rows) * rows if k > 1 else 0
+    if done:
+        many = fgsm_function(*options, batches=k)
+        no_labels = tf.zeros([k, 0], tf.int64)
+        for start in range(0, done, rows):
+            part = slice(start, start + rows)
+            xs = float32(arr[part].reshape(k, size, *arr.shape[1:]))
+            ys = no_labels if labels is None else tf.constant(labels[part].reshape(k, size))
+            result[part] = many(xs, ys, eps_t, low, high).numpy().reshape(rows, *arr.shape[1:])
+    fn = fgsm_function(*options)
+    empty = tf.zeros([0], tf.int64)
+    for start, stop in batches(n - done, batch_size):
+        part = slice(done + start, done + stop)
+        yb = empty if labels is None else tf.constant(labels[part])
+        result[part] = fn(float32(arr[part]), yb, eps_t, low, high).numpy()
     return result
 
 
