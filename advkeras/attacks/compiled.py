@@ -9,7 +9,8 @@ entry) and by what changes the graph (the kind of step, output kind, loss,
 norm, targeting, clipping, input shape).
 
 Dense models run under XLA (:func:`use_xla`), with a fallback to TensorFlow's
-graph runtime for ops that XLA cannot compile. What was compiled can be
+graph runtime for ops that XLA cannot compile; under XLA, FGSM on NumPy
+arrays runs several batches per call (:func:`chunk_batches`). What was compiled can be
 inspected with :func:`compiled_functions` and :func:`trace_count`, and dropped
 with :func:`clear_compiled`.
 """
