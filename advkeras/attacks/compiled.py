@@ -70,7 +70,7 @@ COUNT = tf.TensorSpec(shape=(), dtype=tf.int32)
 LABELS = tf.TensorSpec(shape=(None,), dtype=tf.int64)
 """Spec of the labels (empty when the model's predictions are used)."""
 
-CHUNK_BYTES = 4_000_000
+CHUNK_BYTES = 2_600_000
 """At most this many bytes of inputs in one call of a chunked FGSM function (:func:`chunk_batches`)."""
 MAX_CHUNK = 16
 """At most this many batches in one call of a chunked FGSM function."""
@@ -335,10 +335,11 @@ def chunk_batches(model: keras.Model, batch_size: int, feature_shape: tuple[int,
     """How many batches one call of the FGSM function runs, in a loop, on NumPy inputs.
 
     Each eager call of a compiled function costs a fixed time (binding its
-    arguments, converting the batch, launching it): on 2 CPU cores, running
-    8 batches of 32 (or of 100) MNIST digits per call of the XLA-compiled
-    function made FGSM on a ReLU MLP about 20 % (8 %) faster, with the very
-    same examples (``tests/test_attacks.py``). Under XLA the batches run one
+    arguments, converting the batch, launching it). In a first measurement on
+    2 CPU cores (5,000 MNIST digits, a ReLU MLP, other work running), 8
+    batches per call made FGSM 22 % faster with batches of 32 and 8 % faster
+    with batches of 100, with the very same examples (``tests/test_attacks.py``;
+    the FGSM matrix of ``benchmarks/RESULTS.md`` has the full picture). Under XLA the batches run one
     after another in a ``tf.while_loop``, so memory holds one batch's
     activations, plus the chunk's inputs and outputs: at most
     :data:`CHUNK_BYTES` of inputs and :data:`MAX_CHUNK` batches. In the graph
@@ -349,7 +350,7 @@ def chunk_batches(model: keras.Model, batch_size: int, feature_shape: tuple[int,
         >>> import keras
         >>> dense = keras.Sequential([keras.Input((784,)), keras.layers.Dense(3)])
         >>> [chunk_batches(dense, b, (784,)) for b in (32, 100, 1000)]
-        [16, 12, 1]
+        [16, 8, 1]
     """
     if not use_xla(model):
         return 1
