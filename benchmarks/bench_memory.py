@@ -2,14 +2,12 @@
 
 Every measurement runs in a fresh Python process (``--runs`` of them, 3 by
 default; the run with the median extra memory is reported, with all runs): it
-loads the data, builds the model, warms the method up on one batch (FGSM) or
-two batches (training) so that graphs are traced and the allocator has served
-one batch, then measures the peak RSS of the full run (kernel high-water mark reset through
-``/proc/self/clear_refs``, plus a 2 ms sampling thread). FGSM is then measured a
-second time: a method may compile more on its first full run than on one batch
-(advkeras, under XLA, compiles the function that runs chunks of batches,
-:func:`advkeras.attacks.compiled.chunk_batches`), and compiling takes memory
-once. The second run is the one judged; the first is reported beside it.
+loads the data, builds the model, warms the method up on a few batches (FGSM:
+:data:`WARM_UP_BATCHES`, so that every method has traced and compiled all it
+runs, advkeras under XLA a chunk of batches and a single batch,
+:func:`advkeras.attacks.compiled.chunk_batches`) or two batches (training) so that
+graphs are traced and the allocator has served a batch, then measures the peak RSS of the full run (kernel high-water mark reset through
+``/proc/self/clear_refs``, plus a 2 ms sampling thread).
 
 For FGSM, ``extra`` is the peak minus the RSS before the run minus the output
 array (10,000 × 784 float32 = 31.4 MB; the input array is loaded before). The
@@ -43,6 +41,8 @@ FGSM_METHODS_MEASURED = (
 )
 TRAINING_METHODS_MEASURED = (bench_training.CLEAN, bench_training.ADVKERAS, bench_training.ART)
 MB = 1e6
+WARM_UP_BATCHES = 17
+"""FGSM warm-up: 2 chunks of 8 batches of 100 and one batch (advkeras' two compiled functions)."""
 _SKIP_OPS = {"Placeholder", "ReadVariableOp", "VarHandleOp", "Const", "NoOp", "Identity"}
 
 
@@ -70,15 +70,12 @@ def child_fgsm(model_name: str, method: str) -> dict[str, Any]:
     model = c.build_model(model_name, seed=0)
     kind = c.output_kind(model)
     fn = bench_fgsm.make_method(method, model, kind)
-    fn(x[: c.BATCH_SIZE], y[: c.BATCH_SIZE])  # trace / compile, one batch through
-    with c.peak_rss() as first:  # may still compile (advkeras: its chunked function)
-        fn(x, y)
+    warm = WARM_UP_BATCHES * c.BATCH_SIZE
+    fn(x[:warm], y[:warm])  # trace / compile everything the full run uses
     with c.peak_rss() as mem:
         out = fn(x, y)
     return {
         **mem,
-        "first_peak": first["peak"],
-        "first_before": first["before"],
         "output_bytes": int(out.nbytes),
         "input_bytes": int(x.nbytes),
         "batch_tensor_bytes": one_batch_tensor_bytes(model, kind),

@@ -239,30 +239,25 @@ def _runs(r: dict[str, Any]) -> str:
 def memory_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, str]]]:
     """Markdown lines of the memory tables, and the FGSM memory target checks."""
     lines = [
-        "FGSM over the 10,000 test images (input 31.4 MB, output 31.4 MB): *extra* = peak RSS "
-        "during the call − RSS before it − the output array, on the second call over the "
-        "images; *first call* is the same on the first, which may still compile (advkeras "
-        "under XLA compiles its chunked function there). *Budget* = one batch of tensors: "
+        "FGSM over the 10,000 test images (input 31.4 MB, output 31.4 MB), after a warm-up on "
+        "the first 17 batches (every method has then compiled all it runs): *extra* = peak RSS "
+        "during the call − RSS before it − the output array. *Budget* = one batch of tensors: "
         "every tensor one batch's forward + backward graph produces, summed. Each row is the "
         f"median of {data.get('runs', 1)} fresh processes (all shown).",
         "",
-        "| model | method | peak RSS MB | extra MB | extra / budget | budget MB | "
-        "extra MB, every run | extra MB, first call |",
-        "|---|---|---:|---:|---:|---:|---|---:|",
+        "| model | method | peak RSS MB | extra MB | extra / budget | budget MB | extra MB, every run |",
+        "|---|---|---:|---:|---:|---:|---|",
     ]
     checks: list[tuple[str, str, str]] = []
     for r in data.get("fgsm", []):
         if "error" in r:
-            lines.append(f"| {r['model']} | {r['name']} | – | – | – | – | `{r['error']}` | – |")
+            lines.append(f"| {r['model']} | {r['name']} | – | – | – | – | `{r['error']}` |")
             continue
         extra = r["peak"] - r["before"] - r["output_bytes"]
         budget = r["batch_tensor_bytes"]
-        first = "–"
-        if "first_peak" in r:
-            first = f"{(r['first_peak'] - r['first_before'] - r['output_bytes']) / MB:.1f}"
         lines.append(
             f"| {r['model']} | {r['name']} | {r['peak'] / MB:.0f} | {extra / MB:.1f} | "
-            f"{extra / budget:.2f} | {budget / MB:.1f} | {_runs(r)} | {first} |"
+            f"{extra / budget:.2f} | {budget / MB:.1f} | {_runs(r)} |"
         )
         if r["name"] == ADVKERAS:
             checks.append(
@@ -276,7 +271,12 @@ def memory_table(data: dict[str, Any]) -> tuple[list[str], list[tuple[str, str, 
     if data.get("training"):
         lines += [
             "",
-            "One training epoch (input 31.4 MB): *extra* = peak RSS during the epoch − RSS before it.",
+            "One training epoch (input 31.4 MB): *extra* = peak RSS during the epoch − RSS before it"
+            + (
+                f" (measured {data['training_machine']['date']}, before the FGSM rows above)."
+                if data.get("training_machine")
+                else "."
+            ),
             "",
             "| method | peak RSS MB | extra MB | extra MB, every run |",
             "|---|---:|---:|---|",
