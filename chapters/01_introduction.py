@@ -52,7 +52,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "44532c280877dc626c83cb99c2e551fd5824d6b7"
+ADVKERAS_REV = "1ec73b359d0595241a5e5b1441c53929afe27462"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:

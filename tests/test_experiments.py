@@ -358,10 +358,10 @@ def test_the_key_describes_the_objects_that_train(monkeypatch):
     defaults = {k: p.default for k, p in inspect.signature(real_fit).parameters.items()}
     not_settings = {"model", "x", "y", "validation_data", "optimizer", "callbacks", "verbose"}
     # steps_per_execution leaves the weights unchanged (test_training.py checks it bitwise);
-    # norm, layer, differentiable, random_start and step_size are named only when set (the
-    # keys of runs before them stay valid).
+    # norm, layer, differentiable, random_start, step_size and jit_compile are named only
+    # when set (the keys of runs before them stay valid).
     not_settings |= {"steps_per_execution", "norm", "layer", "differentiable"}
-    not_settings |= {"random_start", "step_size"}
+    not_settings |= {"random_start", "step_size", "jit_compile"}
     assert set(spec["fit"]) == set(defaults) - not_settings
     expected = {k: trained.get(k, defaults[k]) for k in spec["fit"]}
     assert cache.canonical_json(expected) == cache.canonical_json(spec["fit"])
