@@ -556,8 +556,12 @@ class InputDropout(keras.layers.Layer):
         drawn with the layer's own seed generator (:mod:`advkeras.masks`).
         """
         u = keras.random.uniform(shape, seed=self.seed_generator, dtype=self.compute_dtype)
-        scale = 1.0 / (1.0 - self.rate) if self.rescale else 1.0
-        return ops.where(u >= self.rate, ops.cast(scale, u.dtype), ops.zeros_like(u))
+        return ops.where(u >= self.rate, ops.cast(self._scale, u.dtype), ops.zeros_like(u))
+
+    @property
+    def _scale(self) -> float:
+        """What a kept value is multiplied by: 1 / (1 − rate) with ``rescale``, else 1."""
+        return 1.0 / (1.0 - self.rate) if self.rescale else 1.0
 
     def call(self, inputs: Any, training: bool | None = None) -> Any:
         if not training or self.rate == 0.0:
@@ -566,9 +570,7 @@ class InputDropout(keras.layers.Layer):
         if mask is not None:
             return inputs * ops.cast(mask, inputs.dtype)
         u = keras.random.uniform(ops.shape(inputs), seed=self.seed_generator, dtype=inputs.dtype)
-        kept = u >= self.rate
-        scale = 1.0 / (1.0 - self.rate) if self.rescale else 1.0
-        return ops.where(kept, inputs * scale, ops.zeros_like(inputs))
+        return ops.where(u >= self.rate, inputs * self._scale, ops.zeros_like(inputs))
 
     def compute_output_shape(self, input_shape: tuple[int | None, ...]) -> tuple[int | None, ...]:
         return input_shape

@@ -1,9 +1,9 @@
 """Dropout masks (and a step's other random numbers) drawn before an XLA-compiled step.
 
 XLA on CPU draws random numbers slowly inside a training step: one clean
-epoch of the paper's maxout network with ``jit_compile=True`` took 17.3 s,
-against 5.3 s in TensorFlow's graph runtime and 3.9 s under XLA without
-dropout (``benchmarks/RESULTS.md`` §5). So
+epoch of the paper's maxout network in Keras' own ``fit`` with
+``jit_compile=True`` took 19.7 s, against 5.5 s in TensorFlow's graph runtime
+and 4.6 s under XLA without dropout (``benchmarks/RESULTS.md`` §5). So
 :class:`~advkeras.training.AdversarialModel` compiled with ``jit_compile=True``
 draws every dropout mask of a step in the graph runtime, with the layers' own
 seed generators, and passes the masks to the XLA-compiled step as arguments.

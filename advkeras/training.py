@@ -871,14 +871,15 @@ class AdversarialModel(keras.Model):
         if self.train_function is not None and not force:
             return self.train_function
         layers = masks.maskable_layers(self.base_model)
-        noise = self.perturbation in ("sign_noise", "uniform_noise") or self.random_start
-        xla = bool(self.jit_compile) and not self.run_eagerly and bool(layers or noise)
+        sources = self._random_sources()
+        xla = bool(self.jit_compile) and not self.run_eagerly and bool(layers or sources)
         # In a namespace that Keras neither tracks nor saves (the layers are base_model's).
         self._xla_masked = None
         if not xla:
             return super().make_train_function(force)
         self._xla_masked = types.SimpleNamespace(
             layers=layers,
+            keys=[*layers, *sources],  # what each list of drawn tensors belongs to
             step=tf.function(self._train_step_given_masks, jit_compile=True, reduce_retracing=True),
         )
         self.jit_compile = False  # Keras' function stays in the graph runtime...
@@ -897,20 +898,28 @@ class AdversarialModel(keras.Model):
         encoder = {id(layer) for layer in self._split.encoder_layers}
         return {layer: 1 if id(layer) in encoder else 2 for layer in layers}
 
-    def _random_draws(self, x: tf.Tensor) -> dict[Any, list[tf.Tensor]]:
-        """The step's random numbers other than dropout's: the noise of η, the random start."""
-        draws = {}
+    def _random_sources(self) -> list[Any]:
+        """The seed generators of the step's own random numbers: the noise of η, the random start."""
+        sources = []
+        if self.perturbation in ("sign_noise", "uniform_noise"):
+            sources.append(self._noise_seed)
+        if self.random_start:
+            sources.append(self._start_seed)
+        return sources
+
+    def _random_draws(self, x: tf.Tensor) -> list[list[tf.Tensor]]:
+        """What :meth:`_random_sources` draw in one step, in their order, one list each."""
+        draws = []
         if self.perturbation in ("sign_noise", "uniform_noise"):
             if self.layer is None:
                 shape = tf.shape(x)
             else:
                 hidden = self.base_model.get_layer(self.layer).output.shape[1:]
                 shape = tf.concat([tf.shape(x)[:1], tf.constant(hidden, tf.int32)], axis=0)
-            eta = core.random_eta(shape, self.eps, self.perturbation, self._noise_seed)
-            draws[self._noise_seed] = [eta]
+            draws.append([core.random_eta(shape, self.eps, self.perturbation, self._noise_seed)])
         if self.random_start:
             delta = core.random_eta(tf.shape(x), self.eps, "uniform_noise", self._start_seed)
-            draws[self._start_seed] = [delta]
+            draws.append([delta])
         return draws
 
     def _train_step_given_masks(self, data: Any, drawn: list[list[tf.Tensor]]) -> Any:
@@ -931,9 +940,7 @@ class AdversarialModel(keras.Model):
         layers = self._xla_masked.layers
         x = _single_input(keras.utils.unpack_x_y_sample_weight(data)[0])
         drawn = masks.draw(layers, tf.shape(x)[0], self._mask_passes(layers))
-        others = self._random_draws(x)
-        self._xla_masked.keys = [*layers, *others]
-        return self._xla_masked.step(data, [*drawn, *others.values()])
+        return self._xla_masked.step(data, [*drawn, *self._random_draws(x)])
 
     def _train_step(self, data: Any) -> dict[str, tf.Tensor]:
         x, y, sample_weight = keras.utils.unpack_x_y_sample_weight(data)
