@@ -170,6 +170,7 @@ PROFILES: dict[str, Profile] = {
         ensemble_epochs=10,
         generative_hidden=500,
         epochs_generative=20,
+        jit_compile=True,
     ),
     "paper": Profile(
         name="paper",
