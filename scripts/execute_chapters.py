@@ -10,7 +10,14 @@ directory is the notebook's folder. On success the executed notebook replaces th
 written to a temporary file that is then renamed. Its metadata gets::
 
     "advkeras": {"profile": "book", "advkeras_version": "0.1.0",
-                 "executed": "2025-01-01T12:00:00+00:00", "seconds": 123.4}
+                 "executed": "2025-01-01T12:00:00+00:00", "seconds": 123.4,
+                 "cold": {"executed": "2025-01-01T11:00:00+00:00", "seconds": 456.7}}
+
+``--cold`` (``make reproduce COLD=1``) first checks that the model cache
+(``$ADVKERAS_CACHE_DIR``) is empty, so that the run trains every network the chapters need but
+the shipped ones (the whole book from an empty cache), and records each chapter's time under
+``"cold"``. A later run without it keeps the last ``"cold"`` entry, so a chapter re-executed on
+a warm cache still says how long it took from an empty one.
 
 On an error the original file is left untouched (but for the revision stamp below). The script
 goes on with the next notebook, prints the failing cell, and exits with status 1 at the end.
@@ -42,6 +49,7 @@ from nbclient.exceptions import CellExecutionError, CellTimeoutError, DeadKernel
 
 from advkeras import environment
 from advkeras._files import atomic_write_text
+from advkeras.book.cache import cache_dir
 from advkeras.book.profiles import get_profile
 
 DEFAULT_TIMEOUT = 3600
@@ -122,13 +130,17 @@ def stamp_revision(notebooks: Iterable[Path], rev: str) -> list[Path]:
     return changed
 
 
-def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT) -> float:
+def execute_notebook(
+    path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT, cold: bool = False
+) -> float:
     """Execute ``path`` in place; return the run time in seconds.
 
     Args:
         path: the ``.ipynb`` file.
         profile: the ``ADVKERAS_PROFILE`` the kernel sees, recorded in the metadata.
         timeout: seconds allowed per cell.
+        cold: the run started from an empty model cache: record the time as ``"cold"`` too
+            (otherwise the notebook's last ``"cold"`` entry is kept).
 
     Returns:
         The wall-clock seconds of the execution.
@@ -137,6 +149,7 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT
         CellExecutionError: a cell raised; the file on disk is unchanged.
     """
     nb = nbformat.read(path, as_version=4)
+    last_cold = nb.metadata.get("advkeras", {}).get("cold")
     os.environ[environment.PROFILE] = profile
     client = NotebookClient(
         nb,
@@ -150,12 +163,17 @@ def execute_notebook(path: Path, *, profile: str, timeout: int = DEFAULT_TIMEOUT
     start = time.perf_counter()
     client.execute()
     seconds = time.perf_counter() - start
+    executed = dt.datetime.now(dt.UTC).isoformat(timespec="seconds")
     nb.metadata["advkeras"] = {
         "profile": profile,
         "advkeras_version": advkeras_version(),
-        "executed": dt.datetime.now(dt.UTC).isoformat(timespec="seconds"),
+        "executed": executed,
         "seconds": round(seconds, 1),
     }
+    if cold:
+        nb.metadata["advkeras"]["cold"] = {"executed": executed, "seconds": round(seconds, 1)}
+    elif last_cold:
+        nb.metadata["advkeras"]["cold"] = last_cold
     nbformat.validate(nb)
     atomic_write_text(path, nbformat.writes(nb) + "\n")
     return seconds
@@ -173,8 +191,18 @@ def main(argv: list[str] | None = None) -> int:
         action="store_true",
         help="only pin the chapters' set-up cells to git HEAD; execute nothing",
     )
+    parser.add_argument(
+        "--cold",
+        action="store_true",
+        help="the model cache must be empty; record each chapter's time as its cold time",
+    )
     args = parser.parse_args(argv)
     profile = get_profile().name  # $ADVKERAS_PROFILE, else "book"; a bad name is a ValueError
+    if args.cold and not args.stamp_only:
+        cache = cache_dir()
+        if cache.is_dir() and any(cache.iterdir()):
+            print(f"--cold: the model cache {cache} is not empty", file=sys.stderr)
+            return 2
 
     rev = git_head()
     if rev is None:
@@ -199,7 +227,7 @@ def main(argv: list[str] | None = None) -> int:
             continue
         print(f"{path}: executing under profile '{profile}' ...", flush=True)
         try:
-            seconds = execute_notebook(path, profile=profile, timeout=args.timeout)
+            seconds = execute_notebook(path, profile=profile, timeout=args.timeout, cold=args.cold)
         except (CellExecutionError, CellTimeoutError, DeadKernelError) as err:
             print(f"{path}: FAILED, file left unchanged\n{err}", file=sys.stderr, flush=True)
             failed.append(str(path))

@@ -240,10 +240,12 @@ def tiny_notebook(path: Path, source: str) -> None:
     nbformat.write(nb, path)
 
 
-def run_runner(*paths: Path, profile: str) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "ADVKERAS_PROFILE": profile}
+def run_runner(
+    *paths: Path, profile: str, flags: tuple[str, ...] = (), env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "ADVKERAS_PROFILE": profile, **(env or {})}
     return subprocess.run(
-        [sys.executable, str(RUNNER), "--timeout", "120", *map(str, paths)],
+        [sys.executable, str(RUNNER), "--timeout", "120", *flags, *map(str, paths)],
         capture_output=True,
         text=True,
         env=env,
@@ -270,6 +272,30 @@ def test_runner_executes_in_place_and_records_metadata(tmp_path: Path) -> None:
     assert text[0] == "smoke"
     assert Path(text[1]).resolve() == Path(sys.executable).resolve()  # the venv's kernel
     assert [p.name for p in tmp_path.iterdir()] == ["ok.ipynb"]  # no temp file left behind
+
+
+def test_runner_records_cold_times_and_keeps_them(tmp_path: Path) -> None:
+    path = tmp_path / "ok.ipynb"
+    tiny_notebook(path, "print(1)")
+    cache = tmp_path / "cache"
+    (cache / "some-network").mkdir(parents=True)
+    refused = run_runner(
+        path, profile="smoke", flags=("--cold",), env={"ADVKERAS_CACHE_DIR": str(cache)}
+    )
+    assert refused.returncode == 2 and "not empty" in refused.stderr
+    assert "advkeras" not in nbformat.read(path, as_version=4).metadata  # nothing ran
+    (cache / "some-network").rmdir()
+    cold = run_runner(
+        path, profile="smoke", flags=("--cold",), env={"ADVKERAS_CACHE_DIR": str(cache)}
+    )
+    assert cold.returncode == 0, cold.stderr
+    meta = nbformat.read(path, as_version=4).metadata["advkeras"]
+    assert meta["cold"] == {"executed": meta["executed"], "seconds": meta["seconds"]}
+    warm = run_runner(path, profile="smoke", env={"ADVKERAS_CACHE_DIR": str(cache)})
+    assert warm.returncode == 0, warm.stderr
+    again = nbformat.read(path, as_version=4).metadata["advkeras"]
+    assert again["cold"] == meta["cold"]  # a warm run keeps the cold time
+    assert again["executed"] >= meta["executed"]
 
 
 def test_runner_leaves_a_failing_notebook_untouched(tmp_path: Path) -> None:
