@@ -347,6 +347,49 @@ glue("ch2_softmax_white", 100 * softmax_white, display=False)
 glue("ch2_lbfgs_to_b", lbfgs_transfer[b][0], display=False)
 glue("ch2_lbfgs_to_softmax", lbfgs_transfer["softmax"][0], display=False)
 glue("ch2_b_clean", 100 * clean[b], display=False)
+maxout_white = transfer.error_of("maxout (all)", "maxout (all)")
+fgsm_from_all = {name: transfer.error_of("maxout (all)", name) for name in (a, b, "softmax")}
+glue("ch2_maxout_white", 100 * maxout_white, display=False)
+glue("ch2_fgsm_to_a", 100 * fgsm_from_all[a], display=False)
+glue("ch2_fgsm_to_b", 100 * fgsm_from_all[b], display=False)
+glue(
+    "ch2_shallow_vs_deep",
+    "the shallow model is no less vulnerable than the deep one"
+    if softmax_white >= maxout_white
+    else "here the shallow model is the less vulnerable of the two",
+    display=False,
+)
+# Do the L-BFGS examples transfer less than the FGSM examples made on the same network?
+pairs = [(lbfgs_transfer[name][0], 100 * fgsm_from_all[name]) for name in (b, "softmax")]
+if any(np.isnan(lb) for lb, _ in pairs):
+    lbfgs_less = "cannot be measured, as no L-BFGS example succeeded"
+elif all(lb < fg / 2 for lb, fg in pairs):
+    lbfgs_less = "transfer much less (less than half as often, to both models)"
+elif all(lb < fg for lb, fg in pairs):
+    lbfgs_less = "transfer less, to both models"
+else:
+    lbfgs_less = "do not transfer less to both models"
+glue("ch2_lbfgs_less", lbfgs_less, display=False)
+model_names = {a: "network A", b: "network B", "softmax": "softmax regression"}
+over = [model_names[n] for n, e in fgsm_from_all.items() if e > 0.5]
+under = [model_names[n] for n, e in fgsm_from_all.items() if e <= 0.5]
+if not under:
+    fgsm_usually = (
+        "the larger, sign-aligned FGSM step usually does: each of the other three models "
+        "misclassifies more than half of the FGSM examples made on that network"
+    )
+elif not over:
+    fgsm_usually = (
+        "here the larger, sign-aligned FGSM step does not usually do so: none of the "
+        "other three models misclassifies more than half of the FGSM examples made on that network"
+    )
+else:
+    fgsm_usually = (
+        f"the larger, sign-aligned FGSM step usually does for {' and '.join(over)}, which "
+        f"misclassif{'ies' if len(over) == 1 else 'y'} more than half of the FGSM examples made "
+        f"on that network, but not for {' and '.join(under)}"
+    )
+glue("ch2_fgsm_usually", fgsm_usually, display=False)
 for key, name in (("b", b), ("softmax", "softmax")):
     fooled = evaluation.predict_labels(zoo[name], lbfgs.x_adv)[lbfgs.success] != y[lbfgs.success]
     low, high = evaluation.wilson_interval(int(fooled.sum()), max(len(fooled), 1))
@@ -355,17 +398,20 @@ for key, name in (("b", b), ("softmax", "softmax")):
 # %% [markdown]
 # FGSM examples made on one half-data network are misclassified by the other on
 # {glue:text}`ch2_subset_transfer:.1f` % of the test set (mean of both directions), against a
-# clean error of at most {glue:text}`ch2_subset_clean:.1f` %. Examples made on the maxout
-# network fool softmax regression on {glue:text}`ch2_arch_transfer:.1f` % of the test set
-# (clean: {glue:text}`ch2_softmax_clean:.1f` %), and softmax regression's own FGSM examples
-# fool it on {glue:text}`ch2_softmax_white:.1f` %: the shallow model is no less vulnerable than
-# the deep one. The L-BFGS examples, made to just cross the boundary of the network trained on
-# all the data, transfer much less: network B misclassifies
+# clean error of at most {glue:text}`ch2_subset_clean:.1f` %. The maxout network trained on
+# all the data misclassifies {glue:text}`ch2_maxout_white:.1f` % of its own FGSM examples;
+# the same examples fool network A on {glue:text}`ch2_fgsm_to_a:.1f` %, network B on
+# {glue:text}`ch2_fgsm_to_b:.1f` % and softmax regression on
+# {glue:text}`ch2_arch_transfer:.1f` % of the test set (clean:
+# {glue:text}`ch2_softmax_clean:.1f` %). Softmax regression's own FGSM examples fool it on
+# {glue:text}`ch2_softmax_white:.1f` %: {glue:text}`ch2_shallow_vs_deep`. Compared with the
+# FGSM examples of the network trained on all the data, the L-BFGS examples, made to just
+# cross its boundary, {glue:text}`ch2_lbfgs_less`: network B misclassifies
 # {glue:text}`ch2_lbfgs_to_b:.1f` % of them (95 % interval {glue:text}`ch2_lbfgs_to_b_ci`;
 # its clean error is {glue:text}`ch2_b_clean:.1f` %) and softmax regression
 # {glue:text}`ch2_lbfgs_to_softmax:.1f` % ({glue:text}`ch2_lbfgs_to_softmax_ci`; clean
 # {glue:text}`ch2_softmax_clean:.1f` %). A perturbation that only just crosses one model's
-# boundary need not cross another's; the larger, sign-aligned FGSM step usually does. The
+# boundary need not cross another's; {glue:text}`ch2_fgsm_usually`. The
 # paper's §8 explains transfer by adversarial examples filling broad regions of input space,
 # along directions that models trained on the same data share; this chapter measures the
 # transfer, not that explanation, which {doc}`08_generalization` tests.

@@ -552,12 +552,12 @@ display(Markdown("\n".join(rows)))
 
 # %% [markdown]
 # The training curves of the runs with the short budget. The left panel is the error on the
-# training minibatches as `fit` saw them, with dropout on (so it is higher than the training error in the table); the
-# right one is the validation error (the last 10,000 MNIST training images, dropout off).
-# The dotted line is the paper's 5 %. Where two runs never leave the error of a constant
-# prediction, their curves lie on top of each other.
+# training minibatches as `fit` saw them, with dropout on (the table measures the training
+# error with dropout off); the right one is the validation error (the last 10,000 MNIST
+# training images, dropout off). The dotted line is the paper's 5 %.
+# {glue:text}`ch5_curves_story`
 
-# %% mystnb={"figure": {"caption": "Error of the maxout networks with the short budget during training, on the training batches with dropout on (left) and on the validation images (right), on a log scale; the dotted line is the paper's bound on the training error. With the largest L1 coefficient the network {glue:text}`ch5_big_story`; with the middle one it {glue:text}`ch5_mid_story`. Where two runs never leave the error of a constant prediction, their curves lie on top of each other.", "name": "fig-ch05-training-curves"}, "image": {"alt": "Two line plots side by side, sharing a log-scaled error axis, against the epoch. Left, training batches with dropout on; right, validation. The naive control and the smallest L1 coefficient fall steeply and cross below a dotted horizontal line, the paper's bound; the two larger L1 coefficients run flat near the top, one hidden under the other."}}
+# %% mystnb={"figure": {"caption": "Error of the maxout networks with the short budget during training, on the training batches with dropout on (left) and on the validation images (right), on a log scale; the dotted line is the paper's bound on the training error. With the largest L1 coefficient the network {glue:text}`ch5_big_story`; with the middle one it {glue:text}`ch5_mid_story`. {glue:text}`ch5_curves_story`", "name": "fig-ch05-training-curves"}, "image": {"alt": "Two line plots side by side, sharing a log-scaled error axis, against the epoch. Left, training batches with dropout on; right, validation. Each panel has one curve for each of the four runs, the naive control and the three L1 coefficients, and a dotted horizontal line at 5 %, the paper's bound."}}
 fig_curves = Figure(figsize=(11.0, 4.0), layout="constrained")
 axes = fig_curves.subplots(1, 2, sharey=True)
 for name, net in list(deep.items())[2:]:  # the runs of the same (short) budget
@@ -603,6 +603,26 @@ unclipped = {
 }
 glue("ch5_naive_unclipped", unclipped["naive"], display=False)
 glue("ch5_adv_unclipped", unclipped["adversarial"], display=False)
+paper_fgsm = {"naive": 89.4, "adversarial": 17.9}  # §6
+closer = {  # is our unclipped error closer to the paper's than our clipped one?
+    name: abs(unclipped[name] - paper_fgsm[name])
+    < abs(deep_results[name]["fgsm"] - paper_fgsm[name])
+    for name in paper_fgsm
+}
+if all(closer.values()):
+    clip_reading = (
+        "closer to our unclipped numbers than to our clipped ones for both networks, so the"
+        " paper seems to have attacked without the clip"
+    )
+elif not any(closer.values()):
+    clip_reading = "closer to our clipped numbers than to our unclipped ones for both networks"
+else:
+    which = "naive" if closer["naive"] else "adversarially trained"
+    clip_reading = (
+        f"closer to our unclipped number for the {which} network and to our clipped one for"
+        " the other"
+    )
+glue("ch5_clip_reading", clip_reading, display=False)
 for key, ok in {"c7": c7_ok, "c8": c8_ok, "c9": c9_ok}.items():
     glue(f"ch5_{key}_verdict", "holds here" if ok else "does not hold here", display=False)
 print(f"C7 holds: {c7_ok};  C8 holds: {c8_ok};  C9 holds: {c9_ok}")
@@ -624,6 +644,36 @@ glue("ch5_threshold", threshold, display=False)
 glue("ch5_constant_error", constant_error, display=False)
 print(f"constant prediction: {constant_error:.1f} % error; {threshold}")
 
+
+def listed(items):
+    items = list(items)
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
+# What the figure of the training curves shows, for its caption and the text before it.
+short_runs = list(deep)[2:]
+called = {name: "the naive control" if name == short_runs[0] else name for name in short_runs}
+below = [n for n in short_runs if deep[n].advkeras_history["error"][-1] < 0.05]
+if not below:
+    curves = "In the left panel no curve ends below the dotted line."
+elif len(below) == len(short_runs):
+    curves = "In the left panel every curve ends below the dotted line."
+elif len(below) == 1:
+    curves = f"In the left panel the curve of {called[below[0]]} ends below the dotted line."
+else:
+    curves = f"In the left panel the curves of {listed(called[n] for n in below)} end below the dotted line."
+at_constant = [n for n in short_runs if deep_results[n]["train"] > constant_error - 1.0]
+if at_constant:
+    who = listed(called[n] for n in at_constant)
+    curves += f" {who[0].upper() + who[1:]} end{'s' if len(at_constant) == 1 else ''} at the error of a constant prediction"
+    if len(at_constant) > 1:
+        vals = [np.array(deep[n].advkeras_history["val_error"]) for n in at_constant]
+        same = len({len(v) for v in vals}) == 1 and np.ptp(np.stack(vals), axis=0).max() < 0.01
+        curves += ", and their validation curves lie on top of each other" if same else ""
+    curves += "."
+glue("ch5_curves_story", curves, display=False)
+print(curves)
+
 # %%
 history = deep[f"naive, {short} epochs"].advkeras_history
 glue("ch5_epochs_maxout", len(history["error"]), display=False)
@@ -636,16 +686,135 @@ for key, lam in zip(("big", "mid", "small"), l1_values, strict=True):
     glue(f"ch5_steps_{key}", steps, display=False)
     print(f"lambda = {lam:g}: the penalty alone zeroes the initial weights in {steps:.0f} steps")
 
+# What the first epoch and the L1 runs show; each case gets its own sentences.
+steps = {lam: 0.005 / (0.1 * lam / (1 - 0.5)) for lam in l1_values}
+stuck = [r["train"] > constant_error - 1.0 for r in (big, mid, small)]
+stuck_lams = [lam for lam, s in zip(l1_values, stuck, strict=True) if s]
+free_lams = [lam for lam, s in zip(l1_values, stuck, strict=True) if not s]
+monotone = stuck == sorted(stuck, reverse=True)  # stuck for the larger coefficients only
+weights_note = (
+    f"{big['small']:.0f} % of the first-layer weights below 10⁻³ at λ = {l1_values[0]:g}, against"
+    f" {naive_short['small']:.0f} % in the naive network of the same budget"
+)
+
+
+def runs_with(lams, verb):
+    """'the run with λ = a ends' or 'the runs with λ = a and b end', for verb 'end'."""
+    one = len(lams) == 1
+    return f"the run{'' if one else 's'} with λ = {listed(f'{lam:g}' for lam in lams)} {verb}{'s' if one else ''}"
+
+
+on_plateau = 100 * history["error"][0] > constant_error / 2
+if on_plateau:
+    plateau = (
+        "it spends much of that epoch on the plateau where every weight is small, because the"
+        " gradient that reaches the first layer passes through the upper layers' equally small"
+        " weights."
+    )
+else:
+    plateau = "it leaves the plateau where every weight is small within that epoch."
+if naive_short["train"] > constant_error - 1.0:
+    plateau += (
+        " The naive control itself ends at the error of a constant prediction"
+        f" ({naive_short['train']:.2f} % training error), so with this budget the L1 runs cannot"
+        f" show what the penalty adds ({weights_note})."
+    )
+elif on_plateau:
+    if stuck_lams and monotone:
+        plateau += (
+            " A penalty that empties the first layer faster than the network leaves the plateau"
+            f" can keep it there, and {runs_with(stuck_lams, 'end')} at the error of a constant"
+            " prediction"
+            + (
+                f"; what remains are weights near zero ({weights_note})."
+                if stuck[0] and big["small"] >= 90
+                else f" ({weights_note})."
+            )
+        )
+        if free_lams:
+            plateau += (
+                f" At λ = {listed(f'{lam:g}' for lam in free_lams)} the penalty alone would take"
+                f" {listed(f'{steps[lam]:,.0f}' for lam in free_lams)} minibatches, and"
+                + (" these runs leave" if len(free_lams) > 1 else " this run leaves")
+                + " the plateau."
+            )
+    elif not stuck_lams:
+        plateau += (
+            " Yet none of the L1 runs ends at the error of a constant prediction, not even at"
+            f" λ = {l1_values[0]:g}, whose penalty alone would empty the initial weights in"
+            f" {steps[l1_values[0]]:,.0f} minibatches, so this arithmetic does not decide the"
+            f" outcome here ({weights_note})."
+        )
+    else:
+        plateau += (
+            " The outcomes do not follow the order of the coefficients:"
+            f" {runs_with(stuck_lams, 'end')} at the error of a constant prediction, the others"
+            f" do not, so this arithmetic does not explain them ({weights_note})."
+        )
+elif stuck_lams:
+    plateau += (
+        f" Yet {runs_with(stuck_lams, 'end')} at the error of a constant prediction"
+        f" ({weights_note})."
+    )
+else:
+    plateau += f" None of the L1 runs ends at the error of a constant prediction ({weights_note})."
+glue("ch5_plateau_story", plateau, display=False)
+print(plateau)
+
+w_short, w_small = naive_short["w_l1"], small["w_l1"]
+f_short, f_small = naive_short["fgsm"], small["fgsm"]
+f_spread = max(spread["naive"]["fgsm"]) - min(spread["naive"]["fgsm"])
+seeds_note = f"the naive recipe's FGSM error varies by {f_spread:.1f} points across seeds"
+if w_small < w_short:
+    shrink_story = (
+        f"The penalty does shrink the first layer: Σ|W_h0| falls from {w_short:,.0f} in the naive"
+        f" network of the same budget to {w_small:,.0f}"
+    )
+    if f_short - f_small > f_spread:
+        shrink_story += (
+            f", and FGSM fools it on {f_small:.1f} % of the test digits against {f_short:.1f} %"
+            f" for the naive network, a drop larger than the {f_spread:.1f} points by which the"
+            " naive recipe's FGSM error varies across seeds."
+        )
+    else:
+        shrink_story += (
+            f", but that buys no robustness: FGSM still fools it on {f_small:.1f} % of the test"
+            f" digits (naive: {f_short:.1f} %; {seeds_note})."
+        )
+else:
+    shrink_story = (
+        f"The penalty does not shrink the first layer here: Σ|W_h0| is {w_small:,.0f}, against"
+        f" {w_short:,.0f} in the naive network of the same budget. FGSM fools it on"
+        f" {f_small:.1f} % of the test digits (naive: {f_short:.1f} %; {seeds_note})."
+    )
+glue("ch5_small_shrink", shrink_story, display=False)
+print(shrink_story)
+
+remark = (
+    "The paper's remark that L1 is even more pessimistic for a deep network than for a linear one"
+)
+if c8_ok and c7_ok:
+    remark += " fits these numbers."
+elif c8_ok:
+    remark += " fits C8 here, but adversarial training does not meet our rule for C7."
+else:
+    remark += (
+        f" is not borne out by C8 here: with coefficient {l1_values[0]:g} the training error is"
+        " not above 5 %."
+    )
+glue("ch5_pessimistic", remark, display=False)
+
 # %% [markdown]
 # Adversarial training (C7) takes the FGSM error of the maxout network from
 # {glue:text}`ch5_naive_fgsm:.1f` % to {glue:text}`ch5_adv_fgsm:.1f` %, with a test error
 # of {glue:text}`ch5_adv_test:.2f` % against the naive network's
 # {glue:text}`ch5_naive_test:.2f` %. By our rule (FGSM error at most half of the naive
 # one, test error at most 0.25 points worse; the paper gives no number) the claim of "good results"
-# {glue:text}`ch5_c7_verdict`. Without the clip to $[0, 1]$, as the paper seems to have
-# attacked ({doc}`04_linear_perturbation`), the FGSM error is {glue:text}`ch5_naive_unclipped:.1f` % for the
-# naive network and {glue:text}`ch5_adv_unclipped:.1f` % for the adversarially trained one;
-# §6 reports 89.4 % and 17.9 %, and {doc}`06_adversarial_training` measures that claim.
+# {glue:text}`ch5_c7_verdict`. Without the clip to $[0, 1]$ the FGSM error is
+# {glue:text}`ch5_naive_unclipped:.1f` % for the naive network and
+# {glue:text}`ch5_adv_unclipped:.1f` % for the adversarially trained one. §6 reports 89.4 %
+# and 17.9 %, {glue:text}`ch5_clip_reading` ({doc}`04_linear_perturbation` discusses the two
+# readings), and {doc}`06_adversarial_training` measures that claim.
 #
 # L1 weight decay with coefficient 0.0025 (C8) ends at {glue:text}`ch5_big_train:.2f` %
 # training error after {glue:text}`ch5_epochs_maxout` epochs (test
@@ -658,32 +827,23 @@ for key, lam in zip(("big", "mid", "small"), l1_values, strict=True):
 # smaller coefficients without naming them; {glue:text}`ch5_threshold`. The closing table
 # grades C9 {glue:text}`ch5_c9_grade`.
 #
-# The arithmetic of SGD shows why the penalty is so harmful here. Its gradient is
-# $\lambda\operatorname{sign}(W)$: every minibatch moves every first-layer weight toward
-# zero by the learning rate (0.1) times $\lambda$, and momentum (0.5) doubles that, so
-# $\lambda = 0.0025$ wipes out the initial weights, which lie within $\pm 0.005$, in
-# {glue:text}`ch5_steps_big:.0f` minibatches, and $\lambda = 0.00025$ in
-# {glue:text}`ch5_steps_mid:.0f`. The naive network's error on its training batches averages
-# {glue:text}`ch5_naive_first:.0f` % over its first epoch ({glue:text}`ch5_batches:,`
-# minibatches): it spends much of that epoch on the plateau where every weight is small,
-# because the gradient that
-# reaches the first layer passes through the upper layers' equally small weights. A penalty
-# that empties the first layer faster than that keeps the network on the plateau; what
-# remains are weights near zero ({glue:text}`ch5_big_small:.0f` % of them below
-# $10^{-3}$ for $\lambda = 0.0025$, against {glue:text}`ch5_short_small:.0f` % in the naive
-# network of the same budget). At $\lambda = 0.000025$ the initial weights would last
-# {glue:text}`ch5_steps_small:.0f` minibatches, enough time to escape.
+# The arithmetic of SGD with this penalty: its gradient is
+# $\lambda\operatorname{sign}(W)$, so every minibatch moves every first-layer weight toward
+# zero by the learning rate (0.1) times $\lambda$, and momentum (0.5) doubles that. The
+# penalty alone would wipe out the initial weights, which lie within $\pm 0.005$, in
+# {glue:text}`ch5_steps_big:.0f` minibatches at $\lambda = 0.0025$,
+# {glue:text}`ch5_steps_mid:.0f` at $\lambda = 0.00025$ and
+# {glue:text}`ch5_steps_small:.0f` at $\lambda = 0.000025$. The naive network's error on its
+# training batches averages {glue:text}`ch5_naive_first:.0f` % over its first epoch
+# ({glue:text}`ch5_batches:,` minibatches; a constant prediction errs on
+# {glue:text}`ch5_constant_error:.1f` %): {glue:text}`ch5_plateau_story`
 #
-# That 100 times smaller coefficient (C9) trains to {glue:text}`ch5_small_train:.2f` %
+# That 100 times smaller coefficient (C9) ends at {glue:text}`ch5_small_train:.2f` %
 # training and {glue:text}`ch5_small_test:.2f` % test error, with
 # {glue:text}`ch5_small_fgsm:.1f` % FGSM error; the claim of "no regularisation benefit"
 # {glue:text}`ch5_c9_verdict` (rule: training error below 5 % and test error not more
 # than 0.2 points below that of the naive network with the same budget,
-# {glue:text}`ch5_short_test:.2f` %). The penalty does shrink the first layer,
-# $\sum|W_{h0}|$ falls from {glue:text}`ch5_short_w_l1:,.0f` in the naive network of the
-# same budget to
-# {glue:text}`ch5_small_w_l1:,.0f`, but that buys no robustness: FGSM still fools it on
-# {glue:text}`ch5_small_fgsm:.1f` % of the test digits (naive: {glue:text}`ch5_short_fgsm:.1f` %).
+# {glue:text}`ch5_short_test:.2f` %). {glue:text}`ch5_small_shrink`
 # The long-trained networks have $\sum|W_{h0}| = $ {glue:text}`ch5_naive_w_l1:,.0f` (naive)
 # and {glue:text}`ch5_adv_w_l1:,.0f` (adversarial), {glue:text}`ch5_adv_shrink`; that is one
 # network of each. {glue:text}`ch5_adv_shrink_seeds` (naive
@@ -691,9 +851,9 @@ for key, lam in zip(("big", "mid", "small"), l1_values, strict=True):
 # adversarial {glue:text}`ch5_spread_adv_w_lo:,.0f` to {glue:text}`ch5_spread_adv_w_hi:,.0f`,
 # table above).
 #
-# The paper's remark that L1 is even more pessimistic for a deep network than for a linear
-# one fits these numbers: $0.0025$ is a hundred times smaller than $\epsilon = 0.25$, yet it
-# charges each of the first layer's weights on every minibatch, whether or not a perturbation
+# {glue:text}`ch5_pessimistic` The reasoning behind the remark: $0.0025$ is a hundred times
+# smaller than $\epsilon = 0.25$, yet L1 weight decay charges each of the first layer's
+# weights on every minibatch, whether or not a perturbation
 # of the input could move its unit in a harmful direction. Adversarial training charges the
 # network only for the damage that one perturbation, shared by all units, actually does to
 # the cost.
@@ -745,6 +905,12 @@ glue(
         else ""
     ),
     display=False,
+)
+mid_fails, small_fails = mid["train"] >= 5.0, small["train"] >= 5.0
+mid_word = (
+    ("fails to train" if mid_fails else "trains")
+    if mid_fails != small_fails
+    else ("also fails to train" if mid_fails else "trains too")
 )
 claims = [
     reporting.Claim(
@@ -807,7 +973,7 @@ claims = [
         verdict=c9_verdict,
         note=f"naive ({short} epochs) {naive_short['test']:.2f} %; training {small['train']:.2f} %; "
         f"rule: trains (< 5 %), test >= naive - .2; the 10x smaller L1 {l1_values[1]:g} "
-        f"{'also fails to train' if mid['train'] >= 5 else 'trains too'} "
+        f"{mid_word} "
         f"({mid['train']:.1f} % training error)",
     ),
 ]
