@@ -77,7 +77,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "0a5ed2677e1d0fc9a8e8cf19ab2c7bed76a1e7f5"
+ADVKERAS_REV = "b9b6533948465b22fe2e2d0bd379dbe04938e719"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:

@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "0a5ed2677e1d0fc9a8e8cf19ab2c7bed76a1e7f5"
+ADVKERAS_REV = "b9b6533948465b22fe2e2d0bd379dbe04938e719"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
@@ -246,7 +246,15 @@ glue(
         else "does not rise with every added step"
     )
     + f"; compared with its clipped FGSM error of {fgsm_adv:.1f} %, it is "
-    + ", ".join(_vs_fgsm(steps, p) for steps, p in zip(k_grid, adv_k, strict=True))
+    + (
+        "higher by "
+        + ", ".join(f"{p - fgsm_adv:.1f}" for p in adv_k[:-1])
+        + f" and {adv_k[-1] - fgsm_adv:.1f} points with "
+        + ", ".join(str(steps) for steps in k_grid[:-1])
+        + f" and {k_grid[-1]} steps"
+        if all(round(p - fgsm_adv, 1) > 0 for p in adv_k) and len(k_grid) > 1
+        else ", ".join(_vs_fgsm(steps, p) for steps, p in zip(k_grid, adv_k, strict=True))
+    )
     + ".",
     display=False,
 )
