@@ -645,11 +645,6 @@ glue("ch5_constant_error", constant_error, display=False)
 print(f"constant prediction: {constant_error:.1f} % error; {threshold}")
 
 
-def listed(items):
-    items = list(items)
-    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
-
-
 # What the figure of the training curves shows, for its caption and the text before it.
 short_runs = list(deep)[2:]
 called = {name: "the naive control" if name == short_runs[0] else name for name in short_runs}
@@ -661,10 +656,10 @@ elif len(below) == len(short_runs):
 elif len(below) == 1:
     curves = f"In the left panel the curve of {called[below[0]]} ends below the dotted line."
 else:
-    curves = f"In the left panel the curves of {listed(called[n] for n in below)} end below the dotted line."
+    curves = f"In the left panel the curves of {reporting.listed(called[n] for n in below)} end below the dotted line."
 at_constant = [n for n in short_runs if deep_results[n]["train"] > constant_error - 1.0]
 if at_constant:
-    who = listed(called[n] for n in at_constant)
+    who = reporting.listed(called[n] for n in at_constant)
     curves += f" {who[0].upper() + who[1:]} end{'s' if len(at_constant) == 1 else ''} at the error of a constant prediction"
     if len(at_constant) > 1:
         vals = [np.array(deep[n].advkeras_history["val_error"]) for n in at_constant]
@@ -701,7 +696,7 @@ weights_note = (
 def runs_with(lams, verb):
     """'the run with λ = a ends' or 'the runs with λ = a and b end', for verb 'end'."""
     one = len(lams) == 1
-    return f"the run{'' if one else 's'} with λ = {listed(f'{lam:g}' for lam in lams)} {verb}{'s' if one else ''}"
+    return f"the run{'' if one else 's'} with λ = {reporting.listed(f'{lam:g}' for lam in lams)} {verb}{'s' if one else ''}"
 
 
 on_plateau = 100 * history["error"][0] > constant_error / 2
@@ -733,8 +728,8 @@ elif on_plateau:
         )
         if free_lams:
             plateau += (
-                f" At λ = {listed(f'{lam:g}' for lam in free_lams)} the penalty alone would take"
-                f" {listed(f'{steps[lam]:,.0f}' for lam in free_lams)} minibatches, and"
+                f" At λ = {reporting.listed(f'{lam:g}' for lam in free_lams)} the penalty alone would take"
+                f" {reporting.listed(f'{steps[lam]:,.0f}' for lam in free_lams)} minibatches, and"
                 + (" these runs leave" if len(free_lams) > 1 else " this run leaves")
                 + " the plateau."
             )

@@ -992,7 +992,15 @@ glue(
 )
 
 naive_short_fgsm = noise["naive"]["fgsm"]
-no_input = hidden["fgsm"] >= naive_short_fgsm - 2.0  # the book's 2-point tolerance
+fgsm_tolerance = 2.0  # the book's 2-point tolerance
+no_input = hidden["fgsm"] >= naive_short_fgsm - fgsm_tolerance
+how_often = (
+    "more often than"
+    if hidden["fgsm"] > naive_short_fgsm + fgsm_tolerance
+    else "about as often as"
+    if no_input
+    else "less often than"
+)
 hidden_own = (
     ""
     if hidden["own"] is None
@@ -1000,17 +1008,8 @@ hidden_own = (
 )
 glue(
     "ch6_hidden_story",
-    (
-        (
-            "FGSM on the input fools it more often than the naive network of the same budget"
-            if hidden["fgsm"] > naive_short_fgsm + 2.0
-            else "FGSM on the input fools it about as often as the naive network of the same budget"
-        )
-        + f" (the naive network: {naive_short_fgsm:.1f} %)"
-        if no_input
-        else "FGSM on the input fools it less often than the naive network of the same budget "
-        f"(the naive network: {naive_short_fgsm:.1f} %)"
-    )
+    f"FGSM on the input fools it {how_often} the naive network of the same budget "
+    f"(the naive network: {naive_short_fgsm:.1f} %)"
     + (
         ""
         if not hidden_own

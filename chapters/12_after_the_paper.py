@@ -230,8 +230,10 @@ adv_k = sweep["adversarial"]["pgd_k"]
 fgsm_adv = at_eps["adversarial"]["fgsm_clipped"]
 
 
-def _vs_fgsm(steps: int, p: float) -> str:
-    d = round(p - fgsm_adv, 1)
+diffs = [round(p - fgsm_adv, 1) for p in adv_k]
+
+
+def _vs_fgsm(steps: int, d: float) -> str:
     where = "higher" if d > 0 else "lower" if d < 0 else "the same"
     size = "" if d == 0 else f"{abs(d):.1f} points "
     return f"{size}{where} with {steps} step{'s' if steps != 1 else ''}"
@@ -247,13 +249,10 @@ glue(
     )
     + f"; compared with its clipped FGSM error of {fgsm_adv:.1f} %, it is "
     + (
-        "higher by "
-        + ", ".join(f"{p - fgsm_adv:.1f}" for p in adv_k[:-1])
-        + f" and {adv_k[-1] - fgsm_adv:.1f} points with "
-        + ", ".join(str(steps) for steps in k_grid[:-1])
-        + f" and {k_grid[-1]} steps"
-        if all(round(p - fgsm_adv, 1) > 0 for p in adv_k) and len(k_grid) > 1
-        else ", ".join(_vs_fgsm(steps, p) for steps, p in zip(k_grid, adv_k, strict=True))
+        f"higher by {reporting.listed(f'{d:.1f}' for d in diffs)} points with "
+        f"{reporting.listed(str(steps) for steps in k_grid)} steps"
+        if all(d > 0 for d in diffs) and len(diffs) > 1
+        else ", ".join(_vs_fgsm(steps, d) for steps, d in zip(k_grid, diffs, strict=True))
     )
     + ".",
     display=False,

@@ -118,3 +118,11 @@ def test_save_results_records_the_digest_of_the_notebook_and_the_inputs(tmp_path
     assert list(record["inputs"]) == ["a", "b"]
     with pytest.raises(ValueError, match="`notebook`"):
         reporting.save_results("ch", [claim], directory=tmp_path, notebook=tmp_path / "no.ipynb")
+
+
+def test_listed_joins_items_as_prose_and_rejects_none() -> None:
+    assert reporting.listed(["a"]) == "a"
+    assert reporting.listed(iter(["a", "b"])) == "a and b"
+    assert reporting.listed(["a", "b", "c"]) == "a, b and c"
+    with pytest.raises(ValueError, match="items"):
+        reporting.listed([])

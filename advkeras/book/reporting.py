@@ -159,6 +159,20 @@ class Claim:
             )
 
 
+def listed(items: Iterable[str]) -> str:
+    """The items as prose: ``"a"``, ``"a and b"``, ``"a, b and c"``.
+
+    For the sentences a chapter builds from its numbers.
+
+    >>> listed(["1"]), listed(["1", "2"]), listed(f"{k}" for k in (1, 2, 5))
+    ('1', '1 and 2', '1, 2 and 5')
+    """
+    items = list(items)
+    if not items:
+        raise ValueError("items=[]: listed() needs at least one item")
+    return items[0] if len(items) == 1 else ", ".join(items[:-1]) + " and " + items[-1]
+
+
 def _fmt(value: float | None, unit: str) -> str:
     if value is None:
         return "—"
