@@ -48,7 +48,7 @@ import os
 import subprocess
 import sys
 
-ADVKERAS_REV = "b9b6533948465b22fe2e2d0bd379dbe04938e719"
+ADVKERAS_REV = "d44392516da597b92dbbc42172b80add2a03202c"
 ADVKERAS = f"advkeras @ git+https://github.com/advkeras/advkeras@{ADVKERAS_REV}"
 override = os.environ.get("ADVKERAS_INSTALL_SOURCE")  # e.g. a local checkout, for CI
 if override or "google.colab" in sys.modules:
